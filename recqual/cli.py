@@ -1,0 +1,171 @@
+"""The `recqual` command.
+
+    recqual qualify [--target URL] [--user NAME] [--profile P] [--quick] [--out DIR]
+    recqual emulator [--host H] [--port P] [--db PATH]
+    recqual contract [pytest args...]        the conformance suite (pytest)
+    recqual load SCENARIO [args...]          a Locust scenario
+    recqual report --allure RUN_DIR          build the Allure HTML of a run
+    recqual diff BASELINE CURRENT            compare two summary.json files
+
+Exit codes: 0 qualified / no regression, 1 not qualified / regression, 2 usage error or target
+unreachable (always one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from recqual import __version__
+from recqual.diff import compare
+from recqual.errors import RecqualError, ToolMissing, UsageError
+from recqual.qualify import PROFILES, QualifyOptions, qualify
+from recqual.summary import load_json
+from recqual.targets import normalise_url, read_target_file, tls_setting
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit 2), as for every other recqual error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="recqual", description="Qualify an Imagicle UCX Call Recording server's REST APIs.")
+    parser.add_argument("--version", action="version", version=f"recqual {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    q = commands.add_parser("qualify", help="conformance suite + short load pass + report")
+    q.add_argument("--target", help="server base URL (default: start the embedded emulator)")
+    q.add_argument("--target-file", type=Path, help="TOML file with url, credentials per role and lines")
+    q.add_argument("--user", help="username (password from RECQUAL_PASSWORD or the target file)")
+    q.add_argument(
+        "--profile", choices=PROFILES,
+        help="strict: assumed checks fail (default on an emulator); documented: they are reported as "
+        "deviations (default on a server); read-only: GET requests only, no load pass",
+    )
+    q.add_argument("--quick", action="store_true", help="every check family, fewer examples")
+    q.add_argument("--out", type=Path, help="report folder (default: reports/<timestamp>)")
+    q.add_argument("--seed", type=int, help="Hypothesis seed (default: random, printed in the report)")
+    q.add_argument("--tls-verify", help="true (default), false, or a CA bundle path")
+    q.add_argument("--max-rps", type=float, help="cap on the conformance suite's request rate")
+    q.add_argument("--skip-load", action="store_true", help="conformance suite only")
+
+    e = commands.add_parser("emulator", help="run the emulated UCX server")
+    e.add_argument("--host", default="127.0.0.1")
+    e.add_argument("--port", type=int, default=8080)
+    e.add_argument("--db", help="SQLite file (default: in memory)")
+    e.add_argument("--users", help="JSON file of users to seed")
+
+    commands.add_parser("contract", help="the conformance suite (arguments go to pytest)", add_help=False)
+    commands.add_parser("load", help="a Locust scenario (arguments go to `python -m load`)", add_help=False)
+
+    r = commands.add_parser("report", help="build reports from a finished run")
+    r.add_argument("--allure", type=Path, metavar="RUN_DIR", required=True,
+                   help="a qualify report folder; builds RUN_DIR/allure-report")
+
+    d = commands.add_parser("diff", help="compare two summary.json files (e.g. before/after an upgrade)")
+    d.add_argument("baseline", type=Path)
+    d.add_argument("current", type=Path)
+    d.add_argument("--latency-ratio", type=float, default=1.2,
+                   help="a p95/p99 that grows by more than this factor (and 5 ms) is a regression")
+    return parser
+
+
+def run_passthrough(module_args: list[str]) -> int:
+    """Run a suite in its own process (Locust must never share a process with anything else)."""
+    return subprocess.call([sys.executable, *module_args])
+
+
+def cmd_qualify(args: argparse.Namespace) -> int:
+    target_file_url = None
+    if args.target_file is not None:
+        target_file_url = read_target_file(args.target_file).get("url")
+    target = args.target or target_file_url
+    options = QualifyOptions(
+        target=normalise_url(str(target)) if target else None,
+        user=args.user,
+        profile=args.profile,
+        quick=args.quick,
+        out=args.out,
+        seed=args.seed,
+        target_file=args.target_file,
+        tls_verify=tls_setting(args.tls_verify),
+        max_rps=args.max_rps,
+        skip_load=args.skip_load,
+    )
+    code, _ = qualify(options)
+    return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    results = args.allure / "allure-results"
+    if not results.is_dir():
+        raise UsageError(f"no Allure results in {results}: run `recqual qualify --out {args.allure}` first")
+    allure = shutil.which("allure")
+    if allure is None:
+        raise ToolMissing(
+            "the `allure` command is not installed: `npm install -g allure` (Allure 3, needs Node.js) or "
+            "Allure 2 from https://allurereport.org/docs/install/ (needs Java); the raw results are in "
+            f"{results}"
+        )
+    out = args.allure / "allure-report"
+    code = subprocess.call([allure, "generate", str(results), "-o", str(out), "--clean"])
+    if code == 0:
+        print(f"Allure report: {out / 'index.html'}")
+    return code
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    documents = []
+    for path in (args.baseline, args.current):
+        if not path.is_file():
+            raise UsageError(f"no such summary file: {path}")
+        try:
+            documents.append(load_json(path))
+        except ValueError as exc:
+            raise UsageError(f"{path} is not JSON: {exc}") from None
+    try:
+        diff = compare(*documents, latency_ratio=args.latency_ratio)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for line in diff.regressions:
+        print(f"REGRESSION  {line}")
+    for line in diff.notes:
+        print(f"note        {line}")
+    print("no regression" if diff.exit_code == 0 else f"{len(diff.regressions)} regression(s)")
+    return diff.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if any(arg.startswith("--password") for arg in argv):
+            raise UsageError(
+                "passwords are never taken from the command line: set RECQUAL_PASSWORD or use --target-file"
+            )
+        # The suites' own options are theirs: pass everything after the sub-command through untouched.
+        if argv[:1] == ["contract"]:
+            return run_passthrough(["-m", "pytest", "-p", "no:locust", "--pyargs", "contract", *argv[1:]])
+        if argv[:1] == ["load"]:
+            return run_passthrough(["-m", "load", *argv[1:]])
+        args = build_parser().parse_args(argv)
+        if args.command == "emulator":
+            command = ["-m", "emulator", "--host", args.host, "--port", str(args.port)]
+            command += ["--db", args.db] if args.db else []
+            command += ["--users", args.users] if args.users else []
+            return run_passthrough(command)
+        handlers = {"qualify": cmd_qualify, "report": cmd_report, "diff": cmd_diff}
+        return handlers[args.command](args)
+    except RecqualError as exc:
+        print(f"recqual: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("recqual: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,191 @@
+"""`summary.json`: every fact of a qualification run, in a stable, versioned shape.
+
+The page (`summary.html`), the pre-upgrade diff and any CI tooling read this file, never the suites'
+raw outputs, so its shape changes only with a new `schema` value. Shape of `recqual.summary/1`:
+
+    schema        "recqual.summary/1"
+    verdict       "qualified" | "not-qualified"
+    reasons       [str]                       why not qualified (empty when qualified)
+    target        {url, kind, profile}
+    run           {started, finished, duration_s, seed, quick, versions{...}}
+    families      [str]                       the check families, in display order
+    matrix        {operation: {family: "passed"|"failed"|"deviation"|"skipped"}}
+    checks        [{nodeid, operation, family, check, provenance, outcome, message, curl, duration_s}]
+    failures      the checks with outcome "failed"
+    deviations    the checks with outcome "deviation" (assumed behaviour the target does not follow)
+    skipped       the checks with outcome "skipped", each with its reason in `message`
+    status_codes  {operation: [int]}          every status code observed per operation
+    latency       {operation: {count, p50, p95, p99, max}}   milliseconds, from the load pass
+    races         {rounds, violations, examples}
+    load          {scenario: {exit_code, slo_passed, breaches, report_dir}} | {"skipped": reason}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "recqual.summary/1"
+
+FAMILIES = ("schema", "status", "filters", "paging", "transfer", "live-state", "races", "auth")
+
+OPERATIONS = (
+    "listRecordings",
+    "getRecording",
+    "downloadRecording",
+    "uploadRecording",
+    "listActiveRecordings",
+    "listMyActiveRecordings",
+    "startRecording",
+    "stopRecordingByLine",
+    "stopRecording",
+    "stopMyRecording",
+    "pauseRecording",
+    "resumeRecording",
+    "pauseRecordingsByLine",
+    "resumeRecordingsByLine",
+)
+
+# When several checks land in one matrix cell, the cell shows the most serious outcome.
+SEVERITY = {"failed": 3, "deviation": 2, "passed": 1, "skipped": 0}
+
+
+def load_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def operations_of(check: Mapping[str, Any]) -> list[str]:
+    """A check names one operation, several joined by commas, or none (then it is cross-cutting)."""
+    named = check.get("operation") or ""
+    names = named if isinstance(named, list) else [part.strip() for part in str(named).split(",")]
+    return [name for name in names if name]
+
+
+def build_matrix(checks: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    matrix: dict[str, dict[str, str]] = {op: {} for op in OPERATIONS}
+    for check in checks:
+        family, outcome = check.get("family"), check.get("outcome")
+        if family is None or outcome not in SEVERITY:
+            continue
+        for op in operations_of(check):
+            row = matrix.setdefault(op, {})
+            if SEVERITY[outcome] >= SEVERITY.get(row.get(family, "skipped"), -1):
+                row[family] = outcome
+    return matrix
+
+
+def merge_latency(load_summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Latency per operation across the load scenarios; the slowest scenario's figures win."""
+    latency: dict[str, dict[str, float]] = {}
+    for summary in load_summaries.values():
+        for op, stats in (summary.get("operations") or {}).items():
+            name = op.split(" [", 1)[0]
+            if name != op:  # outcome rows ("startRecording [429]") are not separate operations
+                continue
+            row = {key: float(stats.get(key) or 0) for key in ("p50", "p95", "p99", "max")}
+            row["count"] = float(stats.get("count") or 0)
+            if name not in latency or row["p95"] > latency[name]["p95"]:
+                latency[name] = row
+    return latency
+
+
+def merge_status_codes(
+    contract: Mapping[str, Any], load_summaries: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[int]]:
+    seen: dict[str, set[int]] = {}
+    for op, codes in (contract.get("status_codes") or {}).items():
+        seen.setdefault(op, set()).update(int(code) for code in codes)
+    for summary in load_summaries.values():
+        for op, stats in (summary.get("operations") or {}).items():
+            name = op.split(" [", 1)[0]
+            for code in (stats.get("outcomes") or {}):
+                if str(code).isdigit():
+                    seen.setdefault(name, set()).add(int(code))
+    return {op: sorted(codes) for op, codes in sorted(seen.items())}
+
+
+def merge_races(load_summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    rounds = violations = 0
+    examples: list[Any] = []
+    for summary in load_summaries.values():
+        races = summary.get("races") or {}
+        rounds += int(races.get("rounds") or 0)
+        violations += int(races.get("violations") or 0)
+        examples += list(races.get("examples") or [])[:5]
+    return {"rounds": rounds, "violations": violations, "examples": examples[:10]}
+
+
+def verdict_reasons(
+    checks: list[Mapping[str, Any]],
+    contract_exit: int | None,
+    load_summaries: Mapping[str, Mapping[str, Any]],
+    races: Mapping[str, Any],
+) -> list[str]:
+    reasons = []
+    failed = [c for c in checks if c.get("outcome") == "failed"]
+    if failed:
+        reasons.append(f"{len(failed)} conformance check(s) failed")
+    if contract_exit not in (0, None) and not failed:
+        reasons.append(f"the conformance suite did not complete (pytest exit code {contract_exit})")
+    if not checks and contract_exit is not None:
+        reasons.append("the conformance suite reported no checks")
+    for scenario, summary in load_summaries.items():
+        slo = summary.get("slo") or {}
+        if slo.get("passed") is False:
+            reasons.append(f"load scenario {scenario}: {len(slo.get('breaches') or [])} SLO breach(es)")
+        elif summary.get("exit_code") not in (0, None):
+            reasons.append(f"load scenario {scenario} failed (exit code {summary.get('exit_code')})")
+    if races.get("violations"):
+        reasons.append(f"{races['violations']} race-invariant violation(s)")
+    return reasons
+
+
+def build_summary(
+    *,
+    target: Mapping[str, Any],
+    run: Mapping[str, Any],
+    contract: Mapping[str, Any],
+    contract_exit: int | None,
+    load_summaries: Mapping[str, Mapping[str, Any]],
+    load_skipped: str | None = None,
+) -> dict[str, Any]:
+    checks = list(contract.get("checks") or [])
+    races = merge_races(load_summaries)
+    reasons = verdict_reasons(checks, contract_exit, load_summaries, races)
+    load: dict[str, Any]
+    if load_skipped:
+        load = {"skipped": load_skipped}
+    else:
+        load = {
+            scenario: {
+                "exit_code": summary.get("exit_code"),
+                "slo_passed": (summary.get("slo") or {}).get("passed"),
+                "breaches": (summary.get("slo") or {}).get("breaches") or [],
+                "report_dir": summary.get("report_dir"),
+            }
+            for scenario, summary in load_summaries.items()
+        }
+    return {
+        "schema": SCHEMA,
+        "verdict": "not-qualified" if reasons else "qualified",
+        "reasons": reasons,
+        "target": dict(target),
+        "run": dict(run),
+        "families": list(FAMILIES),
+        "matrix": build_matrix(checks),
+        "checks": checks,
+        "failures": [c for c in checks if c.get("outcome") == "failed"],
+        "deviations": [c for c in checks if c.get("outcome") == "deviation"],
+        "skipped": [c for c in checks if c.get("outcome") == "skipped"],
+        "status_codes": merge_status_codes(contract, load_summaries),
+        "latency": merge_latency(load_summaries),
+        "races": races,
+        "load": load,
+    }
+
+
+def write_summary(summary: Mapping[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
