@@ -1,0 +1,132 @@
+"""races: K users fire the same operation on one line at the same instant; the invariant holds every round.
+
+Users form groups of K (``--recqual-race-size``, default 3) in arrival order within each process; each
+group shares one line with a connected call. One round:
+
+    all K: startRecording on the line       -> exactly one 201, K-1 429   (reference 2.3: duplicate)
+    all K: pauseRecording on the winner's id -> exactly one 204, K-1 429   (already paused)
+    all K: resumeRecording                  -> exactly one 204, K-1 429   (not paused)
+    all K: stopRecording (by id)            -> exactly one 204, K-1 409   (not a live recording)
+
+Each step starts from a gevent barrier so the K requests leave together. The statuses are the expected
+outcomes of the ``<operationId>`` rows (anything else is a failure there), and each step is also one sample
+of the ``race <operationId>`` row (its duration: barrier release to the last answer); a round that breaks
+the invariant is a failure of that row, counted in summary.json ``races.violations`` and gated by the SLO
+``max_race_violations`` (default 0). After a violation the round ends and the line is reset.
+
+Run (users: a multiple of K per worker):
+
+    python -m load races --target http://127.0.0.1:8080 --users 6 --spawn-rate 6 --run-time 20s
+    locust -f load/locustfiles/races.py --headless -H http://127.0.0.1:8080 -u 6 -r 6 -t 20s
+"""
+
+from __future__ import annotations
+
+import time
+
+import _bootstrap  # noqa: F401  (puts the repository on sys.path)
+import gevent
+from locust import task
+
+from load import api
+from load.locustlib.base import RecqualUser, created_id, log_side
+from load.locustlib.races import ARENA, ROUND, BarrierBroken, Round, verdict
+from load.locustlib.state import STATE
+from load.summary import race_row
+
+EXPECT = {
+    api.START: {201: created_id, 429: None},
+    api.PAUSE: {204: None, 429: None},
+    api.RESUME: {204: None, 429: None},
+    api.STOP: {204: None, 409: None},
+}
+
+
+class RaceUser(RecqualUser):
+    scenario = "races"
+    supports_rate = False  # the barrier sets the pace
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.parties = self.knobs.race_size
+        self.race_group, self.leader = ARENA.join(self, self.parties)
+        if self.leader:
+            self.race_group.lease = self.take_lines(1, own_user=False)
+        self.barrier_timeout = self.network_timeout + 5.0
+
+    def wait_time(self) -> float:
+        """Between rounds: the per-user rate cap (a round is one request per operation), no think time."""
+        cap = self.knobs.max_user_rps
+        return len(ROUND) / cap if cap > 0 else 0.0
+
+    @task
+    def race_round(self) -> None:
+        group = self.race_group
+        if not group.ready.wait(1.0):  # an incomplete group (users not a multiple of K): idle, counted once
+            if not getattr(self, "_idle_counted", False):
+                self._idle_counted = True
+                STATE.counters["race_users_idle"] += 1
+            return
+        if group.barrier.broken or group.lease is None:
+            gevent.sleep(1.0)
+            return
+        line = group.lease.lines[0]
+        try:
+            if self.leader:
+                group.current = Round()
+                STATE.in_flight.add(line)
+            group.barrier.wait(self.barrier_timeout)
+            current = group.current
+            for operation in ROUND:
+                group.barrier.wait(self.barrier_timeout)  # ... and they are off
+                started = time.monotonic()
+                status, value = self.fire(operation, current, line)
+                current.results.setdefault(operation, []).append(status)
+                if operation == api.START and status == 201 and value:
+                    current.rec_id = value
+                group.barrier.wait(self.barrier_timeout)  # everyone has an answer
+                problem = verdict(operation, current.results[operation], self.parties)
+                if self.leader:
+                    elapsed = (time.monotonic() - started) * 1000.0
+                    log_side(self.environment.stats, "RACE", race_row(operation), elapsed, error=problem)
+                    self.book(operation, current, problem)
+                if problem or current.rec_id is None:
+                    if self.leader:
+                        self.reset_line(line)
+                    return
+            if self.leader:
+                STATE.in_flight.discard(line)
+        except BarrierBroken:  # a member vanished mid-round (killed at the stop, or stuck): the group retires
+            if self.leader:
+                STATE.counters["race_groups_broken"] += 1
+
+    def fire(self, operation: str, current: Round, line) -> tuple[int, str | None]:
+        if operation == api.START:
+            body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+            result = self.rest(operation, "POST", api.live_root(), EXPECT[operation], json=body, paced=False)
+        else:
+            action = {api.PAUSE: "Pause", api.RESUME: "Resume", api.STOP: ""}[operation]
+            method = "DELETE" if operation == api.STOP else "PUT"
+            path = api.live_item(current.rec_id or "00000000-0000-0000-0000-000000000000", action)
+            result = self.rest(operation, method, path, EXPECT[operation], paced=False)
+        return result.status, result.value
+
+    def book(self, operation: str, current: Round, problem: str | None) -> None:
+        """Keep the clean-up registry right: the winner's id is live after the start, gone after the stop."""
+        if operation == api.START and current.rec_id:
+            STATE.track(current.rec_id, self.race_group.lease.lines[0], self.creds)
+        if operation == api.STOP and problem is None:
+            STATE.untrack(current.rec_id)
+
+    def reset_line(self, line) -> None:
+        """After a violation the line may hold several recordings: stop them all, off the books."""
+        query = api.line_query(line.device_name, line.directory_number)
+        client = STATE.client()
+        for _ in range(self.parties + 1):
+            reply = client.request("DELETE", api.live_root() + query, headers={"Authorization": self.auth()})
+            if reply.status != 204:
+                break
+        for rec_id, (tracked, _) in list(STATE.live.items()):
+            if tracked == line:
+                STATE.untrack(rec_id)
+        STATE.in_flight.discard(line)

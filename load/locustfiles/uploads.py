@@ -1,0 +1,59 @@
+"""uploads: multipart uploadRecording of small generated audio.
+
+Each request uploads one of a small catalogue generated once per process (1-second 8 kHz tone as WAV
+PCM-16, PCM-8, A-law, u-law and as MP3; ``load.audio``) with fresh metadata: a start within the last three
+days (inside any retention period), the clip's duration, a random direction and parties, the acting
+user as local party. The model predicts 201 with ``{"id": <guid>}``; anything else is a failure naming the
+audio kind. Uploads go through admin (Complete Management: reference 5, A-15). Completed recordings cannot
+be deleted through the API, so each run leaves its uploads on the server: keep runs short on real servers.
+
+Run:
+
+    python -m load uploads --target http://127.0.0.1:8080 --users 4 --spawn-rate 4 --run-time 20s
+    locust -f load/locustfiles/uploads.py --headless -H http://127.0.0.1:8080 -u 4 -r 4 -t 20s
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import _bootstrap  # noqa: F401  (puts the repository on sys.path)
+from locust import task
+
+from load import api, audio
+from load.locustlib.base import RecqualUser, created_id
+
+_CATALOGUE: list[audio.Audio] = []
+
+
+def catalogue() -> list[audio.Audio]:
+    if not _CATALOGUE:
+        _CATALOGUE.extend(audio.catalogue(seconds=1))
+    return _CATALOGUE
+
+
+class UploadUser(RecqualUser):
+    scenario = "uploads"
+    channels = -1  # no live recordings involved
+    needs_lines = False
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.clips = catalogue()
+
+    @task
+    def upload(self) -> None:
+        clip = self.rng.choice(self.clips)
+        meta = api.upload_metadata(self.rng, self.creds.username, clip.seconds)
+        meta["notes"] = f"recqual load upload ({clip.label})"
+        data, content_type = audio.multipart(json.dumps(meta).encode(), clip, uuid.uuid4().hex)
+        self.rest(
+            api.UPLOAD_RECORDING,
+            "POST",
+            api.recordings_root(),
+            {201: created_id},
+            data=data,
+            content_type=content_type,
+            note=clip.label,
+        )

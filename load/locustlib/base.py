@@ -1,0 +1,276 @@
+"""``RecqualUser``: the abstract base of every scenario's user, and the one place requests are judged.
+
+Every request goes through ``rest(operation, method, path, expect)``:
+
+- ``expect`` maps each status the scenario's model predicts to a cheap body check (or ``None``). A status
+  outside it, a failed check or no answer at all is a Locust failure whose message names the operation and
+  the reason (``startRecording: got 409, model expects 201: {"reason":...}``). So 409/429/503 are
+  successes exactly where a scenario predicts them (the races, the capacity channel limit) and failures
+  everywhere else.
+- The request is Locust's row ``<operationId>``; its status also lands in ``<operationId> [<status>]``
+  and, in an open-model run, its latency from the intended start in ``<operationId> (intended start)``.
+  Those extra rows are written straight into their stats entries (``log_side``), not through
+  ``events.request``, so Locust's Aggregated row still counts each request once.
+- Pacing: in a closed-model run ``think()`` sleeps a random think time and a per-user rate cap applies;
+  with ``--recqual-rate`` each request waits for its slot instead (``load.locustlib.pacing``).
+
+Checks are deliberately minimal (status, then a substring or a small JSON parse) so the generator keeps
+its capacity; conformance is the contract suite's job.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
+
+import gevent
+from locust import FastHttpUser
+from locust.exception import StopUser
+from locust.stats import RequestStats, StatsError
+
+from load.locustlib import hooks  # noqa: F401  (registers the run's event listeners)
+from load.locustlib.pacing import Schedule
+from load.locustlib.state import STATE, Lease, SetupError, log
+from load.summary import intended_row, outcome_row
+from load.target import Credentials
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class Invalid(Exception):
+    """A predicted status with a body that does not hold what the scenario needs."""
+
+
+Check = Callable[[Any], Any] | None
+
+
+# -- body checks (each returns what the flow needs next, or raises Invalid) -------------------------
+def created_id(resp) -> str:
+    """201 ``{"id": "<guid>"}``."""
+    try:
+        rec_id = jsonlib.loads(resp.content)["id"]
+    except (ValueError, KeyError, TypeError):
+        raise Invalid("body has no id") from None
+    if not isinstance(rec_id, str) or not _GUID.fullmatch(rec_id):
+        raise Invalid("id is not a GUID")
+    return rec_id
+
+
+def json_array(resp) -> list:
+    try:
+        body = jsonlib.loads(resp.content)
+    except ValueError:
+        raise Invalid("body is not JSON") from None
+    if not isinstance(body, list):
+        raise Invalid("body is not an array")
+    return body
+
+
+def recording_page(resp) -> dict:
+    """200 of listRecordings: ``{"totalCount": int, "recordings": [...]}``."""
+    try:
+        body = jsonlib.loads(resp.content)
+    except ValueError:
+        raise Invalid("body is not JSON") from None
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("totalCount"), int)
+        or not isinstance(body.get("recordings"), list)
+    ):
+        raise Invalid("body lacks totalCount/recordings")
+    return body
+
+
+def has_id(resp) -> None:
+    if b'"id"' not in (resp.content or b""):
+        raise Invalid("body has no id")
+
+
+def audio_mpeg(resp) -> None:
+    ctype = (resp.headers.get("content-type") or "") if resp.headers else ""
+    if not ctype.lower().startswith("audio/mpeg"):
+        raise Invalid(f"Content-Type {ctype!r}, expected audio/mpeg")
+    if not resp.content:
+        raise Invalid("empty audio")
+
+
+# -- side rows (never added to Aggregated) ------------------------------------------------------------
+def log_side(
+    stats: RequestStats,
+    method: str,
+    name: str,
+    response_time: float,
+    length: int = 0,
+    error: str | None = None,
+) -> None:
+    """Record a sample in row ``name`` only: for rows describing requests already counted elsewhere."""
+    entry = stats.entries[(name, method)]
+    entry.log(response_time, length)
+    if error is not None:
+        entry.log_error(error)
+        key = StatsError.create_key(method, name, error)
+        if key not in stats.errors:
+            stats.errors[key] = StatsError(method, name, error)
+        stats.errors[key].occurred()
+
+
+def excerpt(content: bytes | None, limit: int = 160) -> str:
+    """A short, single-line, id-free piece of a body: failure messages group by text, so ids go."""
+    text = (content or b"")[:limit].decode("utf-8", "replace")
+    return _GUID.sub("<id>", " ".join(text.split()))
+
+
+class Result(NamedTuple):
+    status: int
+    value: Any  # what the body check returned (an id, a parsed list, ...)
+    ok: bool
+
+
+_MISSING = object()
+
+
+class RecqualUser(FastHttpUser):
+    """Shared behaviour of the scenario users; a concrete scenario sets the class variables below."""
+
+    abstract = True
+
+    scenario: ClassVar[str] = ""
+    """Scenario name (``call-control``, ``races``, ...): names the run in summary.json and the SLO section."""
+    channels: ClassVar[int] = 100_000
+    """Recording channels the emulator should offer; ``--recqual-channels`` overrides, -1 leaves as is."""
+    supports_rate: ClassVar[bool] = True
+    """Whether ``--recqual-rate`` (open model) makes sense for this scenario."""
+    needs_lines: ClassVar[bool] = True
+    """Whether users own lines (a real target must then list lines in its target file)."""
+
+    @classmethod
+    def prepare_scene(cls, state) -> None:
+        """Run once on the master (or local runner) before any user starts, e.g. to seed data."""
+
+    network_timeout = 30.0
+    connection_timeout = 10.0
+
+    def __init__(self, environment) -> None:
+        super().__init__(environment)
+        self.rng = random.Random()
+        self.knobs = STATE.knobs
+        self.schedule: Schedule | None = None
+        self.min_interval = 0.0
+        self._last_send = 0.0
+        self.lease: Lease | None = None
+        self.creds: Credentials | None = STATE.admin
+        self._auth_cache: dict[Credentials, str] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def on_start(self) -> None:
+        if STATE.fatal or self.knobs is None:
+            raise StopUser()
+        if STATE.per_user_rate > 0 and self.supports_rate:
+            self.schedule = Schedule(STATE.per_user_rate, self.rng)
+            STATE.schedules.append(self.schedule)
+        elif self.knobs.max_user_rps > 0:
+            self.min_interval = 1.0 / self.knobs.max_user_rps
+
+    def take_lines(self, count: int, *, own_user: bool) -> Lease | None:
+        """Lease ``count`` lines for this user (see ``state``); ``None`` when the target has none left."""
+        try:
+            lease = STATE.lease(count, own_user=own_user, rng=self.rng)
+        except SetupError as exc:
+            log.error("%s: cannot set up lines: %s", self.scenario, exc)
+            STATE.counters["setup_errors"] += 1
+            raise StopUser() from None
+        if lease is None:
+            log.warning("%s: no free line for a user; it stays idle (add lines or lower -u)", self.scenario)
+            return None
+        self.creds = lease.creds
+        return lease
+
+    def wait_time(self) -> float:
+        """Between tasks: the think time in a closed-model run; nothing when the schedule paces."""
+        if self.schedule is not None or self.knobs is None:
+            return 0.0
+        return self.rng.uniform(self.knobs.think_min, max(self.knobs.think_min, self.knobs.think_max))
+
+    def think(self) -> None:
+        """Between steps of a flow (closed model only)."""
+        if self.schedule is None and self.knobs is not None and self.knobs.think_max > 0:
+            gevent.sleep(
+                self.rng.uniform(self.knobs.think_min, max(self.knobs.think_min, self.knobs.think_max))
+            )
+
+    def auth(self, creds: Credentials | None = None) -> str:
+        creds = creds or self.creds
+        assert creds is not None
+        header = self._auth_cache.get(creds)
+        if header is None:
+            header = self._auth_cache[creds] = creds.header()
+        return header
+
+    # -- the one request wrapper -------------------------------------------------------------------
+    def rest(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        expect: Mapping[int, Check],
+        *,
+        creds: Credentials | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        paced: bool = True,
+        note: str = "",
+    ) -> Result:
+        """Send one request as ``operation`` and judge it against ``expect`` (see the module docstring).
+
+        ``note`` is appended to a failure message (e.g. which audio kind an upload carried)."""
+        headers = {"Authorization": self.auth(creds)}
+        if json is not None:
+            data = jsonlib.dumps(json).encode()
+            content_type = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        intended = None
+        if paced:
+            if self.schedule is not None:
+                intended = self.schedule.wait_for_slot()
+            elif self.min_interval:
+                delay = self._last_send + self.min_interval - time.monotonic()
+                if delay > 0:
+                    gevent.sleep(delay)
+        self._last_send = time.monotonic()
+        value = None
+        with self.client.request(
+            method, path, name=operation, data=data, headers=headers, catch_response=True
+        ) as resp:
+            status = resp.status_code
+            check = expect.get(status, _MISSING)
+            problem = None
+            if check is _MISSING:
+                if status == 0:
+                    problem = f"no response: {getattr(resp, 'error', None)!r}"
+                else:
+                    predicted = "/".join(str(s) for s in expect)
+                    problem = f"got {status}, model expects {predicted}: {excerpt(resp.content)}"
+            elif check is not None:
+                try:
+                    value = check(resp)
+                except Invalid as exc:
+                    problem = f"{status} {exc}"
+                except Exception as exc:  # a check must never kill the user
+                    problem = f"{status} body check crashed: {type(exc).__name__}: {exc}"
+            if problem is None:
+                resp.success()
+            else:
+                resp.failure(f"{operation}: {problem}" + (f" ({note})" if note else ""))
+            response_time = resp.request_meta.get("response_time") or 0.0
+            length = resp.request_meta.get("response_length") or 0
+        stats = self.environment.stats
+        log_side(stats, method, outcome_row(operation, status), response_time, length)
+        if intended is not None:
+            log_side(stats, method, intended_row(operation), (time.monotonic() - intended) * 1000.0)
+        return Result(status, value, problem is None)

@@ -1,0 +1,100 @@
+"""A small blocking HTTP client for the scene around the load: control plane, seeding, clean-up.
+
+Its requests are deliberately *not* Locust requests: setting up lines, seeding data and sweeping up live
+recordings at the end are not the load being measured, so they must not enter the statistics or the SLO
+gates. ``http.client`` is gevent-patched in a locust process, so this blocks only the calling greenlet.
+Errors are returned as ``Reply(status=0, ...)``, never raised, so a clean-up sweep always finishes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from load import api
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int  # 0: no HTTP answer (connection error, timeout); ``error`` says why
+    body: bytes
+    error: str = ""
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+class PlainClient:
+    """One-request-per-connection client bound to a base URL (``scheme://host[:port]``)."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"target must be http(s)://host[:port], got {base_url!r}")
+        self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
+        self.prefix = parts.path.rstrip("/")
+        self.timeout = timeout
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.scheme == "https":
+            context = ssl.create_default_context()
+            context.check_hostname = False  # same stance as FastHttpUser's default (insecure = True)
+            context.verify_mode = ssl.CERT_NONE
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn = self._connection()
+        try:
+            conn.request(method, self.prefix + path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return Reply(resp.status, resp.read())
+        except (OSError, http.client.HTTPException) as exc:
+            return Reply(0, b"", f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+
+
+class Emulator:
+    """The control plane of reference section 7 (no authentication)."""
+
+    def __init__(self, client: PlainClient) -> None:
+        self.client = client
+
+    def probe(self) -> tuple[bool, Reply]:
+        """(is the target an emulator?, the raw reply): status 0 in the reply means no answer at all."""
+        reply = self.client.request("GET", api.EMULATOR + "/health")
+        body = reply.json()
+        return reply.status == 200 and isinstance(body, dict) and body.get("status") == "ok", reply
+
+    def settings(self, **changes: Any) -> dict | None:
+        reply = self.client.request("PUT", api.EMULATOR + "/settings", json_body=changes)
+        return reply.json() if reply.status == 200 else None
+
+    def create_user(self, **fields: Any) -> Reply:
+        return self.client.request("POST", api.EMULATOR + "/users", json_body=fields)
+
+    def place_call(self, **setup: Any) -> Reply:
+        return self.client.request("POST", api.EMULATOR + "/calls", json_body=setup)
+
+    def hang_up(self, call_id: str) -> Reply:
+        return self.client.request("DELETE", f"{api.EMULATOR}/calls/{call_id}")

@@ -1,0 +1,337 @@
+"""The run's event listeners, registered once per locust process on import (by ``load.locustlib.base``).
+
+Lifecycle, in the order Locust fires the events:
+
+1. (import) finer response-time buckets, chart points every second; ``init``: the distributed stop
+   handshake's custom messages.
+2. ``test_start`` (master or local first, then each worker): read the knobs, find out whether the target is
+   the emulator (``GET /_emulator/health``), resolve credentials, share the run id, the per-user rate and
+   the worker count with the workers (the master forwards custom options in its spawn message), take this
+   worker's share of the target file's lines; on the master or local runner only, set the emulator's
+   channels and let the scenario prepare its scene (``prepare_scene``, e.g. seeding recordings).
+3. ``test_stopping`` (master): ask every worker to stop its users and sweep now, and wait (bounded) until
+   each has flushed its final stats. Without this, ``quit`` gives workers 0.5 s to report, and a slow
+   clean-up would lose the last stats and the clean-up counts.
+4. ``test_stop`` (workers and local runner, after the users are gone): the clean-up sweep; open-model slot
+   counts. (Master or local: restore the emulator's channel setting.)
+5. ``report_to_master`` / ``worker_report``: workers ship counter deltas (clean-up, slots, setup errors)
+   beside their stats; the master adds them up.
+6. ``quitting`` (master or local only: only they hold the merged stats): build ``summary.json``, apply the
+   SLO gates, write ``junit.xml``, log each breach, set ``environment.process_exit_code``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import gevent
+import locust.log
+import locust.stats
+from locust import events
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+
+from load import slo
+from load import summary as summary_mod
+from load.locustlib.options import Knobs
+from load.locustlib.state import STATE, log
+from load.target import TargetConfigError, load_target_file, partition, resolve_admin
+
+# -- response-time buckets ----------------------------------------------------------------------------
+_coarse_bucket = locust.stats.bucket_response_time
+
+
+def _bucket(response_time: float) -> float:
+    """0.1 ms resolution below 10 ms (Locust's default keeps ~2 significant digits: 1.4 ms reads as 1 ms)."""
+    if response_time < 10:
+        return round(response_time, 1)
+    return _coarse_bucket(response_time)
+
+
+locust.stats.bucket_response_time = _bucket
+# Chart points every second instead of every 5 s: a short run still gets charts in its HTML report.
+locust.stats.HISTORY_STATS_INTERVAL_SEC = 1
+
+STOP_HANDSHAKE_TIMEOUT = 60.0
+_run = {"started": "", "started_mono": 0.0, "saved_channels": None, "pending": set(), "shape": None}
+
+
+def public_url(url: str) -> str:
+    """The target without any user:password part (never written anywhere)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def scenario_class(environment):
+    from load.locustlib.base import RecqualUser
+
+    for cls in environment.user_classes:
+        if issubclass(cls, RecqualUser) and cls.scenario:
+            return cls
+    return None
+
+
+def _fail_setup(environment, message: str) -> None:
+    log.error("recqual: %s", message)
+    STATE.fatal = STATE.fatal or message
+    STATE.counters["fatal"] += 1
+    if not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn_later(0.1, environment.runner.quit)
+
+
+# -- 1. init --------------------------------------------------------------------------------------------
+@events.init.add_listener
+def _on_init(environment, **_kwargs) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.register_message("recqual_stop", _worker_stop, concurrent=True)
+    elif isinstance(runner, MasterRunner):
+        runner.register_message("recqual_stopped", _master_worker_stopped)
+
+
+# -- 2. test_start --------------------------------------------------------------------------------------
+@events.test_start.add_listener
+def _on_test_start(environment, **_kwargs) -> None:
+    runner = environment.runner
+    options = environment.parsed_options
+    worker = isinstance(runner, WorkerRunner)
+    STATE.begin()
+    STATE.knobs = knobs = Knobs.from_options(options)
+    cls = scenario_class(environment)
+    STATE.scenario = cls.scenario if cls else "unknown"
+    STATE.host = (environment.host or "").rstrip("/")
+    if not worker:
+        _run["started"] = datetime.now(UTC).isoformat(timespec="seconds")
+        _run["started_mono"] = time.monotonic()
+        run_id = knobs.run_id or f"{random.randrange(1, 0xFFFF):04x}"
+        users = int(getattr(options, "num_users", 0) or 1)
+        options.recqual_run_id = run_id
+        options.recqual_per_user_rate = knobs.rate / users if knobs.rate > 0 else 0.0
+        options.recqual_worker_count = runner.worker_count if isinstance(runner, MasterRunner) else 1
+    try:
+        STATE.run_id = int(str(getattr(options, "recqual_run_id", "0") or "0"), 16)
+    except ValueError:
+        return _fail_setup(environment, "--recqual-run-id must be hexadecimal")
+    STATE.per_user_rate = float(getattr(options, "recqual_per_user_rate", 0.0) or 0.0)
+    STATE.worker_count = max(1, int(getattr(options, "recqual_worker_count", 1) or 1))
+    STATE.worker_index = max(0, int(getattr(runner, "worker_index", 0) or 0))
+    if knobs.rate > 0 and cls is not None and not cls.supports_rate:
+        log.warning("recqual: --recqual-rate is ignored by the %s scenario", STATE.scenario)
+        STATE.per_user_rate = 0.0
+    if not STATE.host:
+        return _fail_setup(environment, "no target: pass -H/--host")
+    STATE.emulator, probe = STATE.control().probe()
+    if probe.status == 0:
+        return _fail_setup(environment, f"target {public_url(STATE.host)} unreachable: {probe.error}")
+    try:
+        STATE.target_file = load_target_file(knobs.target_file) if knobs.target_file else None
+        STATE.admin = resolve_admin(STATE.target_file, emulator=STATE.emulator)
+    except TargetConfigError as exc:
+        return _fail_setup(environment, str(exc))
+    if not STATE.emulator and STATE.target_file is not None:
+        if STATE.worker_index >= STATE.worker_count:
+            return _fail_setup(
+                environment, f"worker index {STATE.worker_index} >= worker count {STATE.worker_count}"
+            )
+        STATE.free_lines = partition(STATE.target_file.lines, STATE.worker_index, STATE.worker_count)
+    if not STATE.emulator and cls is not None and cls.needs_lines and not STATE.free_lines and not worker:
+        return _fail_setup(
+            environment,
+            f"the {STATE.scenario} scenario needs lines: the target is not the "
+            "emulator, so list them in --recqual-target-file",
+        )
+    STATE.prepared = True
+    if worker:
+        role = f"worker {STATE.worker_index} of {STATE.worker_count}"
+    else:
+        role = f"master of {STATE.worker_count} workers" if isinstance(runner, MasterRunner) else "local"
+    kind = "emulator" if STATE.emulator else "real server"
+    log.info("recqual: %s against %s (%s), %s", STATE.scenario, public_url(STATE.host), kind, role)
+    if worker or cls is None:
+        return None
+    if STATE.emulator:
+        channels = knobs.channels if knobs.channels >= 0 else cls.channels
+        if channels >= 0:
+            before = STATE.control().settings()
+            _run["saved_channels"] = before.get("channels") if isinstance(before, dict) else None
+            if STATE.control().settings(channels=channels) is None:
+                return _fail_setup(environment, "PUT /_emulator/settings refused the channel count")
+    try:
+        cls.prepare_scene(STATE)
+    except Exception as exc:  # the scene is a precondition: no scene, no run
+        return _fail_setup(environment, f"preparing the scene failed: {type(exc).__name__}: {exc}")
+    return None
+
+
+# -- 3. test_stopping: the distributed stop handshake -----------------------------------------------------
+@events.test_stopping.add_listener
+def _on_test_stopping(environment, **_kwargs) -> None:
+    STATE.stopping_at = STATE.stopping_at or time.monotonic()
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    workers = [c.id for c in runner.clients.all if c.state != STATE_MISSING]
+    _run["pending"] = set(workers)
+    for client_id in workers:
+        runner.send_message("recqual_stop", None, client_id=client_id)
+    deadline = time.monotonic() + STOP_HANDSHAKE_TIMEOUT + (environment.stop_timeout or 0)
+    while _run["pending"] and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    if _run["pending"]:
+        log.error("recqual: %d worker(s) did not confirm their clean-up", len(_run["pending"]))
+        STATE.counters["workers_unconfirmed"] += len(_run["pending"])
+
+
+def _worker_stop(environment, msg, **_kwargs) -> None:
+    """Worker side: stop users now (fires test_stop: the sweep), flush stats, confirm to the master."""
+    runner = environment.runner
+    runner.stop()
+    runner._send_stats()  # Locust's own final-report call, made now instead of after "quit"
+    runner.send_message("recqual_stopped", None)
+
+
+def _master_worker_stopped(environment, msg, **_kwargs) -> None:
+    _run["pending"].discard(msg.node_id)
+
+
+# -- 4. test_stop: clean-up -------------------------------------------------------------------------------
+@events.test_stop.add_listener
+def _on_test_stop(environment, **_kwargs) -> None:
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        STATE.sweep()
+        due, issued = STATE.rate_counts()
+        STATE.counters["rate_due"] += due
+        STATE.counters["rate_issued"] += issued
+        STATE.schedules.clear()
+    if not isinstance(runner, WorkerRunner) and STATE.emulator and _run["saved_channels"] is not None:
+        STATE.control().settings(channels=_run["saved_channels"])
+
+
+# -- 5. counters across processes -------------------------------------------------------------------------
+@events.report_to_master.add_listener
+def _on_report_to_master(client_id, data, **_kwargs) -> None:
+    if STATE.counters:
+        data["recqual"] = dict(STATE.counters)
+        if STATE.fatal:
+            data["recqual_fatal"] = STATE.fatal
+        STATE.counters.clear()
+
+
+@events.worker_report.add_listener
+def _on_worker_report(client_id, data, **_kwargs) -> None:
+    for key, value in (data.get("recqual") or {}).items():
+        STATE.counters[key] += value
+    if data.get("recqual_fatal") and not STATE.fatal:
+        STATE.fatal = f"worker: {data['recqual_fatal']}"
+
+
+# -- 6. quitting: summary, SLO gates, JUnit, exit code -------------------------------------------------
+@events.quitting.add_listener
+def _on_quitting(environment, **_kwargs) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        return
+    knobs = STATE.knobs or Knobs.from_options(environment.parsed_options)
+    scenario = STATE.scenario or "unknown"
+    out_dir = Path(knobs.out_dir or f"reports/load/{scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats = environment.stats
+    end = STATE.stopping_at or time.monotonic()
+    duration = max(0.0, end - _run["started_mono"]) if _run["started_mono"] else 0.0
+    counters = STATE.counters
+    rate = None
+    if STATE.per_user_rate > 0:
+        due, issued = counters["rate_due"], counters["rate_issued"]
+        rate = {
+            "target": knobs.rate,
+            "achieved": round(knobs.rate * issued / due, 3) if due else 0.0,
+            "slots_due": due,
+            "slots_issued": issued,
+        }
+    cleanup = {
+        "stopped": counters["cleanup_stopped"],
+        "leftover_live": counters["cleanup_leftover"],
+        "unverified": counters["cleanup_unverified"],
+        "lines": counters["cleanup_lines"],
+    }
+    notes = []
+    if STATE.fatal:
+        notes.append(f"setup failed: {STATE.fatal}")
+    for key, text in (
+        ("setup_errors", "users could not set up their lines"),
+        ("users_without_lines", "users found no free line and stayed idle"),
+        ("workers_unconfirmed", "workers did not confirm their clean-up"),
+        ("cleanup_unverified", "lines could not be verified clean"),
+        ("race_users_idle", "race users waited for an incomplete group (use -u = K x workers x n)"),
+    ):
+        if counters[key]:
+            notes.append(f"{counters[key]} {text}")
+    shape = environment.shape_class
+    capacity = shape.report() if shape is not None and hasattr(shape, "report") else None
+    users = sum((getattr(runner, "final_user_classes_count", None) or {}).values()) or int(
+        getattr(environment.parsed_options, "num_users", 0) or 0
+    )
+    exceptions = sum(int(row.get("count", 0)) for row in runner.exceptions.values())
+    result = summary_mod.build(
+        scenario=scenario,
+        target=public_url(STATE.host or environment.host or ""),
+        started=_run["started"],
+        duration_s=duration,
+        users=users,
+        rows=[entry.serialize() for entry in stats.entries.values()],
+        errors=[error.to_dict() for error in stats.errors.values()],
+        rate=rate,
+        cleanup=cleanup if STATE.prepared else None,
+        capacity=capacity,
+        workers=STATE.worker_count if isinstance(runner, MasterRunner) else 0,
+        exceptions=exceptions,
+        notes=notes,
+    )
+    try:
+        config = slo.load(knobs.slo_file or None, scenario)
+    except slo.SloConfigError as exc:
+        config, result["notes"] = {}, [*result["notes"], f"SLO file unusable: {exc}"]
+        STATE.fatal = STATE.fatal or str(exc)
+    checks = slo.apply(result, config)
+    if locust.log.unhandled_greenlet_exception:
+        result["notes"].append("an unhandled exception killed a greenlet: see the log")
+    if STATE.fatal or counters["setup_errors"] or locust.log.unhandled_greenlet_exception:
+        result["exit_code"] = slo.EXIT_RUN_ERROR
+    slo.write_junit(out_dir / "junit.xml", result, checks)
+    (out_dir / "summary.json").write_text(
+        json.dumps(result, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    if rate is not None:
+        short = 1.0 - rate["achieved"] / rate["target"] if rate["target"] else 0.0
+        log.info(
+            "recqual: open model: achieved %.2f req/s of %.2f target (%.1f%% short)",
+            rate["achieved"],
+            rate["target"],
+            max(0.0, short) * 100,
+        )
+    for check in checks:
+        if not check.passed:
+            log.error("recqual SLO breach: %s", check.message)
+    for note in notes:
+        log.warning("recqual: %s", note)
+    log.info(
+        "recqual: %s %s (exit %d): %d requests, %d failures; races %d rounds, %d violations; summary %s",
+        scenario,
+        "PASSED" if result["exit_code"] == 0 else "FAILED",
+        result["exit_code"],
+        result["totals"]["requests"],
+        result["totals"]["failures"],
+        result["races"]["rounds"],
+        result["races"]["violations"],
+        out_dir / "summary.json",
+    )
+    environment.process_exit_code = result["exit_code"]
+    if getattr(environment.parsed_options, "csv_prefix", None):
+        # Locust's CSV writer rewrites the stats files once a second and is not flushed at exit: give it one
+        # more turn so the CSV holds the final numbers, like summary.json.
+        gevent.sleep(locust.stats.CSV_STATS_INTERVAL_SEC + 0.2)

@@ -1,0 +1,245 @@
+"""Per-process run state: the target, credentials, line ownership, the live-recording registry, counters.
+
+One ``RunState`` per locust process (``STATE``), prepared by the ``test_start`` listener in ``hooks``.
+
+Line ownership is the rule that keeps the load honest: outside the ``races`` scenario no two users ever
+touch the same line, so every 409/429 outside a race is a real failure, never a collision of our own.
+
+- Emulator: each lease is a fresh set of lines named from (run id, worker index, lease number), so lines
+  are unique across workers and across concurrent runs; the calls are placed through the control plane,
+  and (for ``/Mine``) the lease creates its own IAS user whose extension and device are the first line.
+- Real server: the target file's lines are partitioned by worker index (``lines[w::W]``) and each user
+  takes its lines from its worker's share; a user left without a line sits idle and is counted.
+
+Every id a user starts is registered until it is seen stopped; at the end ``sweep()`` stops anything still
+registered, then stops by line every line that may hold a recording nobody saw start (every leased line on
+the emulator; on a real server only lines whose start was in flight when its user was killed), checks that
+no recording of ours is left live on any leased line, and hangs up emulator calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import gevent
+import gevent.lock
+import gevent.pool
+
+from load import api
+from load.locustlib.control import Emulator, PlainClient
+from load.locustlib.options import Knobs
+from load.locustlib.pacing import Schedule
+from load.target import Credentials, Line, TargetFile
+
+log = logging.getLogger("recqual.load")
+
+
+@dataclass
+class Lease:
+    """Lines owned by one user (or one race group) for the whole run."""
+
+    lines: list[Line]
+    creds: Credentials  # whom the owner acts as (its own IAS user on the emulator, admin on a real server)
+    call_ids: list[str] = field(default_factory=list)
+
+    @property
+    def own_line(self) -> Line | None:
+        """The line usable with ``/Mine`` and bodiless start: the first line, if it has an owner."""
+        return self.lines[0] if self.lines and self.lines[0].owner is not None else None
+
+
+class SetupError(RuntimeError):
+    """The scene could not be set (line, user or call refused): the user cannot run its scenario."""
+
+
+@dataclass
+class RunState:
+    knobs: Knobs | None = None
+    scenario: str = ""
+    host: str = ""
+    emulator: bool = False
+    admin: Credentials | None = None
+    target_file: TargetFile | None = None
+    worker_index: int = 0
+    worker_count: int = 1
+    run_id: int = 0
+    per_user_rate: float = 0.0  # open model: requests/s per user (0 = closed model)
+    fatal: str = ""
+    prepared: bool = False
+    free_lines: list[Line] = field(default_factory=list)
+    leases: list[Lease] = field(default_factory=list)
+    live: dict[str, tuple[Line, Credentials]] = field(default_factory=dict)
+    started: set[str] = field(default_factory=set)  # every id this process ever started (lowercase)
+    in_flight: set[Line] = field(default_factory=set)  # lines whose start has no known outcome yet
+    schedules: list[Schedule] = field(default_factory=list)
+    counters: Counter = field(default_factory=Counter)
+    stopping_at: float | None = None  # monotonic, when the stop began (open-model bookkeeping)
+    _lease_seq: int = 0
+    _lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
+
+    def begin(self) -> None:
+        """Forget a previous run's bookkeeping (a process can run several tests from the web UI)."""
+        self.fatal, self.prepared, self.stopping_at = "", False, None
+        self.free_lines, self.leases, self.schedules = [], [], []
+        self.live.clear()
+        self.in_flight.clear()
+        self.counters.clear()
+
+    # -- clients -----------------------------------------------------------------------------------
+    def client(self) -> PlainClient:
+        return PlainClient(self.host)
+
+    def control(self) -> Emulator:
+        return Emulator(self.client())
+
+    # -- naming ------------------------------------------------------------------------------------
+    def _line_name(self, seq: int, k: int) -> Line:
+        """Emulator line k of lease seq: unique per (run, worker, lease, k)."""
+        n = seq * 8 + k
+        device = f"SEP{self.run_id & 0xFFFF:04X}{self.worker_index & 0xFF:02X}{n & 0xFFFFFF:06X}"
+        dn = f"7{self.run_id % 100000:05d}{self.worker_index % 100:02d}{n % 100000:05d}"
+        return Line(device, dn)
+
+    # -- leases ------------------------------------------------------------------------------------
+    def lease(self, count: int, *, own_user: bool, rng: random.Random) -> Lease | None:
+        """Lines for one user: ``count`` of them, the first one its own line when ``own_user``."""
+        if not self.emulator:
+            with self._lock:
+                if not self.free_lines:
+                    self.counters["users_without_lines"] += 1
+                    return None
+                taken, self.free_lines = self.free_lines[:count], self.free_lines[count:]
+            assert self.admin is not None
+            lease = Lease(taken, self.admin)
+            self.leases.append(lease)
+            return lease
+        with self._lock:
+            seq = self._lease_seq
+            self._lease_seq += 1
+        lines = [self._line_name(seq, k) for k in range(count)]
+        control = self.control()
+        assert self.admin is not None
+        creds = self.admin
+        if own_user:
+            username = f"rq{self.run_id & 0xFFFF:04x}w{self.worker_index}u{seq}"
+            creds = Credentials(username, secrets.token_hex(12))
+            reply = control.create_user(
+                username=creds.username,
+                password=creds.password,
+                level=10,
+                extension=lines[0].directory_number,
+                deviceName=lines[0].device_name,
+                firstName="Load",
+                lastName=f"w{self.worker_index}u{seq}",
+            )
+            if reply.status != 201:
+                raise SetupError(f"POST /_emulator/users answered {reply.status or reply.error}")
+            lines[0] = Line(lines[0].device_name, lines[0].directory_number, owner=creds)
+        lease = Lease(lines, creds)
+        self.leases.append(lease)  # before placing calls: the sweep hangs up whatever got placed
+        for line in lines:
+            lease.call_ids.append(self.place_call(line, creds.username, rng))
+        return lease
+
+    def place_call(self, line: Line, username: str, rng: random.Random) -> str:
+        reply = self.control().place_call(
+            deviceName=line.device_name,
+            directoryNumber=line.directory_number,
+            username=username,
+            direction=rng.choice((1, 2)),
+            remoteParty={"phoneNumber": f"+3905710{rng.randrange(100000):05d}"},
+        )
+        body = reply.json()
+        if reply.status != 201 or not isinstance(body, dict) or not body.get("callId"):
+            raise SetupError(f"POST /_emulator/calls answered {reply.status or reply.error}")
+        return str(body["callId"])
+
+    # -- live-recording registry --------------------------------------------------------------------
+    def track(self, rec_id: str, line: Line, creds: Credentials) -> None:
+        self.live[rec_id.lower()] = (line, creds)
+        self.started.add(rec_id.lower())
+
+    def untrack(self, rec_id: str | None) -> None:
+        if rec_id:
+            self.live.pop(rec_id.lower(), None)
+
+    # -- the end ------------------------------------------------------------------------------------
+    def rate_counts(self) -> tuple[int, int]:
+        """(slots due, slots issued) over this process's users, up to the moment the stop began."""
+        until = self.stopping_at or time.monotonic()
+        due = sum(s.due_until(until) for s in self.schedules)
+        issued = sum(min(s.issued, s.due_until(until)) for s in self.schedules)
+        return due, issued
+
+    def sweep(self) -> None:
+        """Stop every recording this process may have left live, verify, hang up (see module docstring)."""
+        if not self.prepared or not self.host:
+            return
+        client = self.client()
+        pool = gevent.pool.Pool(8)
+        stopped = Counter()
+
+        def stop_id(rec_id: str, creds: Credentials) -> None:
+            reply = client.request("DELETE", api.live_item(rec_id), headers={"Authorization": creds.header()})
+            stopped["by_id" if reply.status == 204 else f"id_{reply.status}"] += 1
+
+        def stop_line(line: Line, creds: Credentials) -> None:
+            query = api.line_query(line.device_name, line.directory_number)
+            for _ in range(3):  # a line may hold more than one recording after a race violation
+                reply = client.request(
+                    "DELETE", api.live_root() + query, headers={"Authorization": creds.header()}
+                )
+                if reply.status != 204:
+                    break
+                stopped["by_line"] += 1
+
+        def verify(line: Line, creds: Credentials) -> None:
+            query = api.line_query(line.device_name, line.directory_number)
+            reply = client.request("GET", api.live_root() + query, headers={"Authorization": creds.header()})
+            body = reply.json()
+            if reply.status != 200 or not isinstance(body, list):
+                stopped["unverified"] += 1
+                return
+            ours = [r for r in body if self.emulator or str(r.get("id", "")).lower() in self.started]
+            if ours:
+                stopped["leftover"] += len(ours)
+                log.error(
+                    "clean-up: %d live recording(s) left on line %s/%s",
+                    len(ours),
+                    line.device_name,
+                    line.directory_number,
+                )
+
+        for rec_id, (_, creds) in list(self.live.items()):
+            pool.spawn(stop_id, rec_id, creds)
+        pool.join()
+        lines = [(line, lease.creds) for lease in self.leases for line in lease.lines]
+        for line, creds in lines:
+            # a real server's lines are shared with real people: stop by line only where a start of ours
+            # was in flight when its user was killed; the emulator's lines are all ours
+            if self.emulator or line in self.in_flight:
+                pool.spawn(stop_line, line, creds)
+        pool.join()
+        for line, creds in lines:
+            pool.spawn(verify, line, creds)
+        pool.join()
+        self.live.clear()
+        if self.emulator:
+            control = self.control()
+            for lease in self.leases:
+                for call_id in lease.call_ids:
+                    pool.spawn(control.hang_up, call_id)
+            pool.join()
+        self.counters["cleanup_stopped"] += stopped["by_id"] + stopped["by_line"]
+        self.counters["cleanup_leftover"] += stopped["leftover"]
+        self.counters["cleanup_unverified"] += stopped["unverified"]
+        self.counters["cleanup_lines"] += len(lines)
+        self.leases.clear()
+
+
+STATE = RunState()

@@ -1,0 +1,328 @@
+"""Run a scenario: launch ``locust`` as subprocesses, wait with a hard timeout, collect the results.
+
+Locust runs in its own processes, never in the caller's: importing locust monkey-patches the whole process
+with gevent. This module does not import locust, so pytest and the CLI can import it.
+
+``run(...)`` starts one headless locust (or, with ``workers=N``, a master plus N local worker processes
+bound to loopback, with ``--expect-workers N --expect-workers-max-wait``), writes everything into
+``out_dir`` and returns a ``LoadResult``:
+
+    out_dir/report.html           Locust's HTML report, with charts
+    out_dir/stats_stats.csv ...   Locust's CSV (``--csv-full-history``: every row, every interval)
+    out_dir/locust.json           Locust's own JSON stats (``--json-file``)
+    out_dir/summary.json          recqual's summary (schema in load/README.md)
+    out_dir/junit.xml             one testcase per SLO gate
+    out_dir/locust-master.log     the master's (or single process's) output; locust-worker-<n>.log
+
+Credentials reach the processes only through the environment (``RECQUAL_USER``/``RECQUAL_PASSWORD``) or the
+target file, never on a command line (which ``ps`` would show).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from load import SCENARIOS
+from load.slo import EXIT_RUN_ERROR
+
+LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WORKER_WAIT_S = 30
+"""``--expect-workers-max-wait``: a master missing workers gives up (exit 1), so CI never hangs."""
+MARGIN_S = 90.0
+"""Hard timeout = run time + this (start-up, clean-up, report writing); then the processes are killed."""
+
+
+class UsageError(ValueError):
+    """A bad argument to ``run`` (the CLI maps it to exit code 2)."""
+
+
+@dataclass
+class LoadResult:
+    exit_code: int
+    run_dir: Path
+    command: list[str]
+    summary: dict | None = None
+    timed_out: bool = False
+    duration_s: float = 0.0
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def summary_path(self) -> Path:
+        return self.run_dir / "summary.json"
+
+
+_TIME_PART = re.compile(r"(\d+)\s*([hms])")
+
+
+def parse_run_time(text: str) -> int:
+    """Locust's time format (``30``, ``45s``, ``2m``, ``1h30m``) in seconds; ``UsageError`` otherwise."""
+    text = str(text).strip().lower()
+    if text.isdigit():
+        return int(text)
+    parts = _TIME_PART.findall(text)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != text.replace(" ", ""):
+        raise UsageError(f"run time {text!r} is not like 30s, 2m or 1h30m")
+    return sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def locustfile(scenario: str) -> Path:
+    if scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    return LOCUSTFILES / SCENARIOS[scenario]
+
+
+def build_commands(
+    scenario: str,
+    *,
+    target: str,
+    users: int,
+    spawn_rate: float,
+    run_time: str,
+    out_dir: Path,
+    slo_file: Path | None = None,
+    rate: float | None = None,
+    workers: int = 0,
+    extra: Sequence[str] = (),
+    target_file: Path | None = None,
+    master_port: int | None = None,
+) -> tuple[list[str], list[list[str]]]:
+    """(master or single command, worker commands). Pure: no process is started."""
+    if users < 1:
+        raise UsageError("users must be >= 1")
+    if spawn_rate <= 0:
+        raise UsageError("spawn rate must be > 0")
+    if workers < 0:
+        raise UsageError("workers must be >= 0")
+    if rate is not None and rate <= 0:
+        raise UsageError("rate must be > 0 requests/s")
+    if not re.match(r"^https?://[^/\s]+", target):
+        raise UsageError(f"target must be http(s)://host[:port], got {target!r}")
+    if "@" in target.split("/")[2]:
+        raise UsageError("put credentials in RECQUAL_USER/RECQUAL_PASSWORD or a target file, not in the URL")
+    parse_run_time(run_time)
+    file = str(locustfile(scenario))
+    python = sys.executable
+    main = [
+        python,
+        "-m",
+        "locust",
+        "-f",
+        file,
+        "--headless",
+        "-H",
+        target,
+        "-u",
+        str(users),
+        "-r",
+        str(spawn_rate),
+        "-t",
+        run_time,
+        "--html",
+        str(out_dir / "report.html"),
+        "--csv",
+        str(out_dir / "stats"),
+        "--csv-full-history",
+        "--json-file",
+        str(out_dir / "locust"),
+        "--only-summary",
+        "--recqual-out-dir",
+        str(out_dir),
+    ]
+    if slo_file is not None:
+        main += ["--recqual-slo-file", str(slo_file)]
+    if rate is not None:
+        main += ["--recqual-rate", str(rate)]
+    if target_file is not None:
+        main += ["--recqual-target-file", str(target_file)]
+    worker_cmds: list[list[str]] = []
+    if workers:
+        port = master_port or free_port()
+        main += [
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+            "--expect-workers",
+            str(workers),
+            "--expect-workers-max-wait",
+            str(WORKER_WAIT_S),
+        ]
+        worker_cmds = [
+            [
+                python,
+                "-m",
+                "locust",
+                "-f",
+                file,
+                "--worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                str(port),
+            ]
+            for _ in range(workers)
+        ]
+    main += list(extra)
+    return main, worker_cmds
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _stop(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM (Locust then writes its reports), then SIGKILL the process group after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def run(
+    scenario: str,
+    *,
+    target: str,
+    users: int,
+    spawn_rate: float,
+    run_time: str,
+    out_dir: Path,
+    slo_file: Path | None = None,
+    rate: float | None = None,
+    workers: int = 0,
+    extra: Sequence[str] = (),
+    target_file: Path | None = None,
+    timeout_s: float | None = None,
+) -> LoadResult:
+    """Run ``scenario`` against ``target`` and return its result (see the module docstring).
+
+    ``exit_code``: 0 every SLO gate passed; 1 a gate failed; 3 the run broke (set-up failed, timed out,
+    workers missing, or no summary was written for any other reason).
+    """
+    out_dir = Path(out_dir)
+    main_cmd, worker_cmds = build_commands(
+        scenario,
+        target=target,
+        users=users,
+        spawn_rate=spawn_rate,
+        run_time=run_time,
+        out_dir=out_dir,
+        slo_file=slo_file,
+        rate=rate,
+        workers=workers,
+        extra=extra,
+        target_file=target_file,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("summary.json", "junit.xml"):
+        (out_dir / stale).unlink(missing_ok=True)
+    limit = (
+        timeout_s
+        if timeout_s is not None
+        else parse_run_time(run_time) + MARGIN_S + (WORKER_WAIT_S if workers else 0)
+    )
+    env = _env()
+    started = time.monotonic()
+    logs = []
+    procs: list[subprocess.Popen] = []
+    timed_out = False
+    try:
+        master_log = open(out_dir / "locust-master.log", "wb")  # noqa: SIM115  (closed in finally)
+        logs.append(master_log)
+        master = subprocess.Popen(
+            main_cmd,
+            stdout=master_log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+        procs.append(master)
+        for i, cmd in enumerate(worker_cmds):
+            worker_log = open(out_dir / f"locust-worker-{i}.log", "wb")  # noqa: SIM115
+            logs.append(worker_log)
+            procs.append(
+                subprocess.Popen(
+                    cmd,
+                    stdout=worker_log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=REPO_ROOT,
+                    start_new_session=True,
+                )
+            )
+        try:
+            exit_code = master.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _stop(master, grace=20)
+            exit_code = EXIT_RUN_ERROR
+        for worker in procs[1:]:
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                _stop(worker, grace=5)
+    finally:
+        for proc in procs:
+            _stop(proc, grace=5)
+        for handle in logs:
+            handle.close()
+    summary = None
+    summary_path = out_dir / "summary.json"
+    if summary_path.exists():
+        try:
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except ValueError:
+            summary = None
+    if summary is None:
+        exit_code = EXIT_RUN_ERROR  # no verdict (crash, workers missing, killed): the run itself broke
+    if timed_out:
+        exit_code = EXIT_RUN_ERROR
+    paths = {
+        "html": out_dir / "report.html",
+        "csv_stats": out_dir / "stats_stats.csv",
+        "csv_history": out_dir / "stats_stats_history.csv",
+        "json": out_dir / "locust.json",
+        "summary": summary_path,
+        "junit": out_dir / "junit.xml",
+        "log": out_dir / "locust-master.log",
+    }
+    return LoadResult(
+        exit_code=exit_code,
+        run_dir=out_dir,
+        command=main_cmd,
+        summary=summary,
+        timed_out=timed_out,
+        duration_s=round(time.monotonic() - started, 2),
+        paths=paths,
+    )
