@@ -142,14 +142,14 @@ def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -
 
 def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_dir: Path) -> list[str]:
     run_time = "6s" if options.quick else "20s"
-    users = "4" if scenario == "call-control" else "5"
+    users = "4" if scenario == "call-control" else "6"  # races: groups of K=3 users share a line
     command = [
         sys.executable, "-m", "load", scenario,
         "--target", ctx.target.url,
         "--users", users,
         "--spawn-rate", users,
         "--run-time", run_time,
-        "--out", str(run_dir),
+        "--out-dir", str(run_dir),
     ]
     if options.target_file is not None:
         command += ["--target-file", str(options.target_file)]
