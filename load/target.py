@@ -5,21 +5,30 @@ create IAS users and place calls through the control plane, so the only credenti
 ``admin``/``admin`` unless ``RECQUAL_USER``/``RECQUAL_PASSWORD`` say otherwise.
 
 Against a real server nothing can be placed: the calls must already be connected on lines listed in a
-target file (TOML, passed with ``--target-file``)::
+target file (TOML, passed with ``--target-file``). It is the same file the conformance suite reads
+(``contract/target.py``)::
 
-    lines = [                                  # before any [table] header (or use [[lines]] tables)
-      {deviceName = "SEP001122334455", directoryNumber = "1001", user = "agent1"},
-      {deviceName = "SEP001122334466", directoryNumber = "1002"},
-    ]
+    [target]
+    url = "https://ucx.example.com"
 
-    [credentials.admin]                        # Complete Management: start/stop/pause on every line
+    [credentials.l10]                          # Complete Management: start/stop/pause on every line
     username = "recqual"
-    password = "..."
+    password_env = "UCX_QUAL_ADMIN_PASSWORD"   # or: password = "..." (keep the file private)
 
-    [credentials.agent1]                       # optional: the owner of a line, for the ".../Mine" operations
+    [credentials.l1]                           # optional: a line's own user, for the ".../Mine" operations
     username = "agent1"
-    password = "..."
+    password_env = "UCX_QUAL_AGENT_PASSWORD"
 
+    [[lines]]
+    deviceName = "SEP001122334455"
+    directoryNumber = "1001"
+    role = "l1"                                # whose own line it is (a [credentials.*] key)
+
+    [[lines]]
+    deviceName = "SEP001122334466"
+    directoryNumber = "1002"
+
+``[credentials.admin]`` is accepted for ``l10``, and ``user`` for ``role``.
 ``RECQUAL_USER``/``RECQUAL_PASSWORD`` override ``[credentials.admin]``. Passwords never leave this module
 except inside an Authorization header: ``Credentials.__repr__`` hides them, and nothing here logs.
 """
@@ -87,8 +96,16 @@ def load_target_file(path: str | Path) -> TargetFile:
         if not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
             raise TargetConfigError(f"{path}: [credentials.{name}] needs username and password strings")
         password = entry.get("password")
+        if "password_env" in entry:
+            password = os.environ.get(str(entry["password_env"]))
+            if password is None:
+                raise TargetConfigError(
+                    f"{path}: [credentials.{name}] password_env names {entry['password_env']}, not set"
+                )
         if not isinstance(password, str):
-            raise TargetConfigError(f"{path}: [credentials.{name}] needs username and password strings")
+            raise TargetConfigError(
+                f"{path}: [credentials.{name}] needs username and password (or password_env)"
+            )
         creds[name] = Credentials(entry["username"], password)
     lines = []
     for i, entry in enumerate(data.get("lines", [])):
@@ -98,17 +115,16 @@ def load_target_file(path: str | Path) -> TargetFile:
         if not isinstance(device, str) or not isinstance(dn, str) or not device or not dn:
             raise TargetConfigError(f"{path}: lines[{i}] needs deviceName and directoryNumber strings")
         owner = None
-        if "user" in entry:
-            if entry["user"] not in creds:
-                raise TargetConfigError(
-                    f"{path}: lines[{i}] names user {entry['user']!r}, not in [credentials]"
-                )
-            owner = creds[entry["user"]]
+        owner_key = entry.get("role", entry.get("user"))
+        if owner_key is not None:
+            if owner_key not in creds:
+                raise TargetConfigError(f"{path}: lines[{i}] names {owner_key!r}, not in [credentials]")
+            owner = creds[owner_key]
         lines.append(Line(device, dn, owner))
     keys = [(line.device_name.lower(), line.directory_number) for line in lines]
     if len(set(keys)) != len(keys):
         raise TargetConfigError(f"{path}: a line is listed twice")
-    return TargetFile(admin=creds.get("admin"), lines=tuple(lines))
+    return TargetFile(admin=creds.get("l10", creds.get("admin")), lines=tuple(lines))
 
 
 def resolve_admin(target_file: TargetFile | None, *, emulator: bool) -> Credentials:
@@ -124,7 +140,7 @@ def resolve_admin(target_file: TargetFile | None, *, emulator: bool) -> Credenti
         return Credentials(*EMULATOR_DEFAULT)
     raise TargetConfigError(
         f"no credentials for a non-emulator target: set {ENV_USER}/{ENV_PASSWORD} "
-        "or [credentials.admin] in --target-file"
+        "or [credentials.l10] in --target-file"
     )
 
 

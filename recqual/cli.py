@@ -46,7 +46,8 @@ def build_parser() -> Parser:
     q.add_argument("--target-file", type=Path, help="TOML file with url, credentials per role and lines")
     q.add_argument("--user", help="username (password from RECQUAL_PASSWORD or the target file)")
     q.add_argument(
-        "--profile", choices=PROFILES,
+        "--profile",
+        choices=PROFILES,
         help="strict: assumed checks fail (default on an emulator); documented: they are reported as "
         "deviations (default on a server); read-only: GET requests only, no load pass",
     )
@@ -67,14 +68,23 @@ def build_parser() -> Parser:
     commands.add_parser("load", help="a Locust scenario (arguments go to `python -m load`)", add_help=False)
 
     r = commands.add_parser("report", help="build reports from a finished run")
-    r.add_argument("--allure", type=Path, metavar="RUN_DIR", required=True,
-                   help="a qualify report folder; builds RUN_DIR/allure-report")
+    r.add_argument(
+        "--allure",
+        type=Path,
+        metavar="RUN_DIR",
+        required=True,
+        help="a qualify report folder; builds RUN_DIR/allure-report",
+    )
 
     d = commands.add_parser("diff", help="compare two summary.json files (e.g. before/after an upgrade)")
     d.add_argument("baseline", type=Path)
     d.add_argument("current", type=Path)
-    d.add_argument("--latency-ratio", type=float, default=1.2,
-                   help="a p95/p99 that grows by more than this factor (and 5 ms) is a regression")
+    d.add_argument(
+        "--latency-ratio",
+        type=float,
+        default=1.2,
+        help="a p95/p99 that grows by more than this factor (and 5 ms) is a regression",
+    )
     return parser
 
 
@@ -86,7 +96,8 @@ def run_passthrough(module_args: list[str]) -> int:
 def cmd_qualify(args: argparse.Namespace) -> int:
     target_file_url = None
     if args.target_file is not None:
-        target_file_url = read_target_file(args.target_file).get("url")
+        section = read_target_file(args.target_file).get("target") or {}
+        target_file_url = section.get("url") if isinstance(section, dict) else None
     target = args.target or target_file_url
     options = QualifyOptions(
         target=normalise_url(str(target)) if target else None,

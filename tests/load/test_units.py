@@ -153,3 +153,24 @@ def test_cli_usage_errors_are_one_line_and_exit_2(args, message):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_target_file_in_the_contract_suites_format(tmp_path, monkeypatch):
+    """One target file serves both suites: [target], [credentials.l10], password_env, [[lines]] role."""
+    monkeypatch.delenv("RECQUAL_USER", raising=False)
+    monkeypatch.delenv("RECQUAL_PASSWORD", raising=False)
+    monkeypatch.setenv("UCX_ADMIN_PW", "from-env")
+    f = tmp_path / "target.toml"
+    f.write_text(
+        '[target]\nurl = "https://ucx.example.com"\n'
+        '[credentials.l10]\nusername = "qual-admin"\npassword_env = "UCX_ADMIN_PW"\n'
+        '[credentials.l1]\nusername = "agent"\npassword = "pw"\n'
+        '[[lines]]\ndeviceName = "SEPA"\ndirectoryNumber = "1"\nrole = "l1"\n'
+        '[[lines]]\ndeviceName = "SEPB"\ndirectoryNumber = "2"\n'
+    )
+    target = load_target_file(f)
+    assert target.admin == Credentials("qual-admin", "from-env")
+    assert target.lines[0].owner == Credentials("agent", "pw") and target.lines[1].owner is None
+    monkeypatch.delenv("UCX_ADMIN_PW")
+    with pytest.raises(TargetConfigError, match="UCX_ADMIN_PW"):
+        load_target_file(f)
