@@ -1,0 +1,302 @@
+r"""Boundary corpora: small sets of recordings built so that filters land exactly on their values.
+
+A filter test needs stored data *at* the bounds, not random data: several recordings at the same
+instant, 1-tick and 1-second neighbours, remote numbers that share prefixes and substrings, values
+holding `;`, `\`, `:` and mixed case. `filters_for(corpus)` then draws filters whose bounds sit on those
+values, and `select(corpus, params)` is the oracle for a whole listRecordings query (§2.1).
+
+Invariants (tested):
+
+* every start is in `[base - 29 days, base - 3 h]` and every end (`start + duration`, A-2) is at most
+  `base - 1 h`: inside a 30-day retention and never in the future;
+* every stored string satisfies `oracle_safety.is_oracle_safe_value` (or is `""`, meaning absent);
+* `select` is the AND of all filters (A-3), ordered by start time descending. The server breaks ties by
+  `referenceNumber` descending, which the corpus cannot know: compare each `tie_groups` group as a set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from strategies.durations import iso_duration
+from strategies.filters import datetime_filters, string_filters
+from strategies.oracle_safety import is_oracle_safe_value
+from strategies.rhs_colon import (
+    TICKS_PER_SECOND,
+    DatetimeFilter,
+    Filter,
+    Instant,
+    StringFilter,
+    encode,
+    matches,
+    parse,
+)
+
+__all__ = [
+    "FILTER_PARAMS",
+    "CorpusRecording",
+    "corpora",
+    "filters_for",
+    "order_key",
+    "plain_filters_for",
+    "query_params",
+    "select",
+    "tie_groups",
+]
+
+SECOND = TICKS_PER_SECOND
+HOUR = 3600 * SECOND
+DAY = 24 * HOUR
+
+FILTER_PARAMS = ("startTime", "endTime", "remoteParty")
+"""The RHS-Colon query parameters of listRecordings (§2.1)."""
+
+
+@dataclass(frozen=True)
+class CorpusRecording:
+    """One recording to upload. `remote_party_number == ""` means "no remoteParty in the metadata".
+
+    `offset_minutes` only says how `startDateTime` is written on upload (the instant is the same).
+    """
+
+    start: Instant
+    duration_ticks: int
+    direction: int
+    local_party_number: str
+    remote_party_number: str
+    owner_username: str
+    offset_minutes: int = 0
+
+    @property
+    def end(self) -> Instant:
+        """A-2: endTime = startTime + duration."""
+        return self.start + self.duration_ticks
+
+    def to_upload_metadata(self) -> dict[str, Any]:
+        """The `UploadRecordingMetadata` that stores this recording (§3); 7 fractional digits."""
+        meta: dict[str, Any] = {
+            "startDateTime": self.start.isoformat(offset_minutes=self.offset_minutes, digits=7),
+            "duration": iso_duration(self.duration_ticks),
+            "direction": self.direction,
+            "localParty": {"username": self.owner_username, "phoneNumber": self.local_party_number},
+        }
+        if self.remote_party_number:
+            meta["remoteParty"] = {"phoneNumber": self.remote_party_number}
+        return meta
+
+
+# --------------------------------------------------------------------------------------------------
+# Corpora
+# --------------------------------------------------------------------------------------------------
+
+_REMOTE_STEMS = (
+    "+39021234567",
+    "+3902123",
+    "0039021234567",
+    "021234567",
+    "1234",
+    "+1-555-0100",
+    "a;b",
+    "c:\\x",
+    "x\\;y",
+    "back\\",
+    "equals:5",
+    "contains:+39",
+    "Ext;42",
+    "sip:Alice@Example.com",
+    "ALICE",
+    "Café Ж",
+    "漢字 100",
+    "a b",
+    "100%_[x]",
+)
+"""Remote numbers sharing prefixes (`+3902...`), substrings (`1234`), escapes and case variants."""
+
+_LOCAL_NUMBERS = ("1001", "1002", "+390212345", "Alice@Example.com", "alice@example.com", "Room-7")
+_OFFSETS = (0, 0, 120, -300, 330)
+_DURATIONS_S = (1, 30, 60, 90, 3600)
+_CLUSTER_STEPS = (0, 0, 1, -1, 2, SECOND, -SECOND, 10_000)
+"""Distances from a cluster centre: equal, 1 and 2 ticks, 1 s, 1 ms."""
+
+
+@st.composite
+def _remote_numbers(draw: st.DrawFn) -> str:
+    stem = draw(st.sampled_from(_REMOTE_STEMS))
+    how = draw(st.sampled_from(("stem", "stem", "suffix", "recased", "absent")))
+    if how == "suffix":
+        return stem + draw(st.sampled_from(("0", "1", "99", "A")))
+    if how == "recased":
+        recased = draw(st.sampled_from((str.lower, str.upper, str.swapcase)))(stem)
+        return recased if is_oracle_safe_value(recased) else stem
+    if how == "absent":
+        return ""
+    return stem
+
+
+def _resolve_base(base: Instant | None) -> Instant:
+    now = Instant.now()
+    if base is None:
+        return now
+    if base > now:
+        raise ValueError(f"base {base!r} is in the future")
+    return base
+
+
+def corpora(
+    *,
+    min_size: int = 5,
+    max_size: int = 30,
+    owners: Sequence[str] = ("admin",),
+    base: Instant | None = None,
+) -> SearchStrategy[list[CorpusRecording]]:
+    """Lists of recordings clustered so that filters meet them at their bounds.
+
+    Starts come from 1-4 cluster centres (tick precision), each recording equal to its centre, 1 or 2
+    ticks, 1 ms or 1 s away, or elsewhere in the same second; durations come from a few common values
+    so ends cluster too. All starts lie in the 29 days before `base` (default: the clock when the
+    example is drawn) and all ends at least an hour before it.
+    """
+    if not 1 <= min_size <= max_size:
+        raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
+    owners = tuple(owners)
+    if not owners or not all(isinstance(o, str) and o for o in owners):
+        raise ValueError("owners must be non-empty usernames")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> list[CorpusRecording]:
+        ref = _resolve_base(base)
+        # Draw ages, not instants: the choices must not depend on the clock (Hypothesis replays them).
+        youngest, oldest = 3 * HOUR + 2 * SECOND, 29 * DAY - 2 * SECOND
+        ages = st.integers(youngest, oldest)
+        centres = [ref - age for age in draw(st.lists(ages, min_size=1, max_size=4))]
+        n = draw(st.integers(min_size, max_size))
+        recordings = []
+        for _ in range(n):
+            centre = draw(st.sampled_from(centres))
+            where = draw(st.sampled_from(("step", "step", "same-second", "anywhere")))
+            if where == "step":
+                start = centre + draw(st.sampled_from(_CLUSTER_STEPS))
+            elif where == "same-second":
+                start = Instant(centre.ticks - centre.ticks % SECOND + draw(st.integers(0, SECOND - 1)))
+            else:
+                start = ref - draw(ages)
+            seconds = draw(st.one_of(st.sampled_from(_DURATIONS_S), st.integers(1, 2 * 3600)))
+            recordings.append(
+                CorpusRecording(
+                    start=start,
+                    duration_ticks=seconds * SECOND,
+                    direction=draw(st.sampled_from((0, 1, 2))),
+                    local_party_number=draw(st.sampled_from(_LOCAL_NUMBERS)),
+                    remote_party_number=draw(_remote_numbers()),
+                    owner_username=draw(st.sampled_from(owners)),
+                    offset_minutes=draw(st.sampled_from(_OFFSETS)),
+                )
+            )
+        return recordings
+
+    return build()
+
+
+# --------------------------------------------------------------------------------------------------
+# Filters aimed at a corpus
+# --------------------------------------------------------------------------------------------------
+
+
+def filters_for(corpus: Sequence[CorpusRecording]) -> SearchStrategy[tuple[str, Filter]]:
+    """`(query parameter, filter)` pairs whose bounds and operands come from the corpus' own values."""
+    starts = sorted({r.start for r in corpus})
+    ends = sorted({r.end for r in corpus})
+    remotes = sorted({r.remote_party_number for r in corpus if r.remote_party_number})
+    return st.one_of(
+        datetime_filters(around=starts).map(lambda f: ("startTime", f)),
+        datetime_filters(around=ends).map(lambda f: ("endTime", f)),
+        string_filters(around=remotes).map(lambda f: ("remoteParty", f)),
+    )
+
+
+def plain_filters_for(corpus: Sequence[CorpusRecording]) -> SearchStrategy[tuple[str, str | int]]:
+    """`(parameter, value)` for the plain filters (A-4: case-insensitive equality; direction 0/1/2),
+    values taken from the corpus and recased."""
+    locals_ = sorted({r.local_party_number for r in corpus}) or ["1001"]
+    owners = sorted({r.owner_username for r in corpus}) or ["admin"]
+
+    def recased(values: list[str]) -> SearchStrategy[str]:
+        casings = st.sampled_from((str, str.upper, str.lower, str.swapcase))
+        return st.tuples(st.sampled_from(values), casings).map(
+            lambda t: t[1](t[0]) if is_oracle_safe_value(t[1](t[0])) else t[0]
+        )
+
+    return st.one_of(
+        recased(locals_).map(lambda v: ("localPartyNumber", v)),
+        recased(owners).map(lambda v: ("ownerUsername", v)),
+        st.sampled_from((0, 1, 2)).map(lambda d: ("direction", d)),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The listRecordings oracle
+# --------------------------------------------------------------------------------------------------
+
+
+def _as_filter(name: str, value: Filter | str, kind: str) -> Filter:
+    if isinstance(value, str):
+        return parse(value, kind)  # raises FilterSyntaxError: the server answers 400 reason 0
+    expected = DatetimeFilter if kind == "datetime" else StringFilter
+    if not isinstance(value, expected):
+        raise TypeError(f"{name} takes a {kind} filter, got {value!r}")
+    return value
+
+
+def _selects(r: CorpusRecording, name: str, value: Any) -> bool:
+    if name == "startTime":
+        return matches(_as_filter(name, value, "datetime"), r.start)
+    if name == "endTime":
+        return matches(_as_filter(name, value, "datetime"), r.end)
+    if name == "remoteParty":
+        return matches(_as_filter(name, value, "string"), r.remote_party_number)
+    if name == "localPartyNumber":
+        return str(value).lower() == r.local_party_number.lower()
+    if name == "ownerUsername":
+        return str(value).lower() == r.owner_username.lower()
+    if name == "direction":
+        return int(value) == r.direction
+    return True  # page, pageSize and unknown parameters (A-4, e.g. remotePartyNumber) select everything
+
+
+def order_key(r: CorpusRecording) -> int:
+    """Sort key of the server's order (A-3): start time descending. Ties are broken by
+    `referenceNumber` descending on the server, which a corpus cannot predict."""
+    return -r.start.ticks
+
+
+def select(
+    corpus: Sequence[CorpusRecording], params: Mapping[str, Filter | str | int]
+) -> list[CorpusRecording]:
+    """The recordings a listRecordings query returns across all pages (its `totalCount` set), in order.
+
+    `params` maps query names to a `Filter` (or its text) for startTime/endTime/remoteParty, a str for
+    localPartyNumber/ownerUsername (case-insensitive equality, A-4), an int for direction. `page` and
+    `pageSize` are ignored: slice the result yourself, minding tie groups. A filter text that does not
+    parse raises `FilterSyntaxError` (the server answers 400 reason 0).
+    """
+    chosen = [r for r in corpus if all(_selects(r, name, value) for name, value in params.items())]
+    return sorted(chosen, key=order_key)
+
+
+def tie_groups(records: Sequence[CorpusRecording]) -> list[list[CorpusRecording]]:
+    """Consecutive runs of equal start time in an ordered result: compare each run as a set."""
+    return [list(group) for _, group in groupby(records, key=order_key)]
+
+
+def query_params(params: Mapping[str, Filter | str | int]) -> dict[str, str]:
+    """The query string values for `params`: filters encoded (§4), everything else as text."""
+    return {
+        name: encode(value) if isinstance(value, DatetimeFilter | StringFilter) else str(value)
+        for name, value in params.items()
+    }
