@@ -85,16 +85,31 @@ def resolved_target(options: QualifyOptions, given: Target | None, out: Path) ->
 def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
     out = ctx.out
     command = [
-        sys.executable, "-m", "pytest",
-        "-p", "no:locust", "-p", "no:cacheprovider", "-p", "recqual.pytest_progress",
-        "--pyargs", "contract",
-        "--target", ctx.target.url,
-        "--profile", ctx.profile,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:locust",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "recqual.pytest_progress",
+        "--pyargs",
+        "contract",
+        "--target",
+        ctx.target.url,
+        "--profile",
+        ctx.profile,
         f"--hypothesis-seed={ctx.seed}",
-        "--recqual-results", str(out / "contract-results.json"),
-        "--junitxml", str(out / "junit.xml"),
-        "--alluredir", str(out / "allure-results"),
-        "-q", "-rN", "--color=no",
+        "--recqual-results",
+        str(out / "contract-results.json"),
+        "--junitxml",
+        str(out / "junit.xml"),
+        "--alluredir",
+        str(out / "allure-results"),
+        "-q",
+        "-rN",
+        "--color=no",
     ]
     if options.quick:
         command.append("--quick")
@@ -144,12 +159,20 @@ def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_di
     run_time = "6s" if options.quick else "20s"
     users = "4" if scenario == "call-control" else "6"  # races: groups of K=3 users share a line
     command = [
-        sys.executable, "-m", "load", scenario,
-        "--target", ctx.target.url,
-        "--users", users,
-        "--spawn-rate", users,
-        "--run-time", run_time,
-        "--out-dir", str(run_dir),
+        sys.executable,
+        "-m",
+        "load",
+        scenario,
+        "--target",
+        ctx.target.url,
+        "--users",
+        users,
+        "--spawn-rate",
+        users,
+        "--run-time",
+        run_time,
+        "--out-dir",
+        str(run_dir),
     ]
     if options.target_file is not None:
         command += ["--target-file", str(options.target_file)]
@@ -166,8 +189,12 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
             try:
                 code = subprocess.run(
                     load_command(ctx, scenario, options, run_dir),
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=ctx.env, timeout=LOAD_TIMEOUT_S, check=False,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=ctx.env,
+                    timeout=LOAD_TIMEOUT_S,
+                    check=False,
                 ).returncode
             except subprocess.TimeoutExpired:
                 code = -1
@@ -205,7 +232,10 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
     with resolved_target(options, given, out) as target:
         profile = options.profile or ("strict" if target.is_emulator else "documented")
         ctx = RunContext(
-            target=target, profile=profile, seed=seed, out=out,
+            target=target,
+            profile=profile,
+            seed=seed,
+            out=out,
             env=child_environment(user=options.user, target_file=options.target_file),
         )
         what = "an emulator" if target.is_emulator else "a server"
@@ -250,4 +280,3 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
     for reason in summary["reasons"]:
         progress.note(f"- {reason}")
     return (0 if summary["verdict"] == "qualified" else 1), out
-

@@ -101,7 +101,7 @@ def merge_status_codes(
     for summary in load_summaries.values():
         for op, stats in (summary.get("operations") or {}).items():
             name = op.split(" [", 1)[0]
-            for code in (stats.get("outcomes") or {}):
+            for code in stats.get("outcomes") or {}:
                 if str(code).isdigit():
                     seen.setdefault(name, set()).add(int(code))
     return {op: sorted(codes) for op, codes in sorted(seen.items())}
