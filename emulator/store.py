@@ -1,0 +1,328 @@
+"""Completed recordings and their audio in SQLite.
+
+One connection, used only from the event loop thread: SQLite has a single writer anyway, every query
+here is indexed and short, and keeping all state changes on the loop is what makes the live state
+machine race-free. Every write goes through :meth:`Store.write`, which runs ``fn(conn)`` inside
+``with conn:`` so transaction boundaries are visible. A file database uses WAL with
+``synchronous=FULL``, and a write commits before the caller answers: an upload that got its 201 is on
+disk even if the process is killed right after.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from emulator.filters import Condition
+from emulator.times import format_datetime, format_duration
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS recordings (
+    ref_num        INTEGER PRIMARY KEY,
+    id             TEXT    NOT NULL UNIQUE,
+    start_ticks    INTEGER NOT NULL,
+    duration_ticks INTEGER NOT NULL,
+    end_ticks      INTEGER NOT NULL,
+    direction      INTEGER NOT NULL,
+    local_number   TEXT    NOT NULL,
+    local_lower    TEXT    NOT NULL,
+    remote_number  TEXT    NOT NULL,
+    remote_lower   TEXT    NOT NULL,
+    owner_username TEXT    NOT NULL,
+    owner_lower    TEXT    NOT NULL,
+    detail         TEXT    NOT NULL,
+    size           INTEGER NOT NULL,
+    sha256         TEXT    NOT NULL
+);
+-- Every index holds every filterable column (covering): counting the matches and skipping to a page
+-- never touch the table, only the page's own rows are read from it. Each index is ordered by
+-- (start_ticks, ref_num) after its equality prefix, so it also yields the A-3 order without sorting.
+CREATE INDEX IF NOT EXISTS recordings_by_start ON recordings
+    (start_ticks, ref_num, end_ticks, direction, owner_lower, local_lower, remote_lower);
+CREATE INDEX IF NOT EXISTS recordings_by_owner_lower ON recordings
+    (owner_lower, start_ticks, ref_num, end_ticks, direction, local_lower, remote_lower);
+CREATE INDEX IF NOT EXISTS recordings_by_local_lower ON recordings
+    (local_lower, start_ticks, ref_num, end_ticks, direction, owner_lower, remote_lower);
+CREATE INDEX IF NOT EXISTS recordings_by_remote_lower ON recordings
+    (remote_lower, start_ticks, ref_num, end_ticks, direction, owner_lower, local_lower);
+-- Audio is content-addressed: recordings with the same bytes (every stopped live call of a given
+-- length gets the same generated MP3) share one copy, so a stop does not write kilobytes each time.
+CREATE TABLE IF NOT EXISTS audio (
+    sha256 TEXT PRIMARY KEY,
+    data   BLOB NOT NULL
+);
+"""
+
+# Trigrams of remote_lower (contentless FTS5, rowid = ref_num): a selective remoteParty=contains: finds
+# its candidates here instead of running instr() over every row. Indexing a row costs more than storing
+# it, so rows are indexed on demand, up to the watermark, by the first query that needs it; writes (an
+# upload, every stopped live call) stay cheap. Optional: without FTS5 in the SQLite build, contains
+# simply scans.
+_TRIGRAM_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS remote_trigrams USING fts5(
+    remote_lower, content='', tokenize='trigram case_sensitive 1'
+);
+CREATE TABLE IF NOT EXISTS remote_trigrams_watermark (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    ref_num INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO remote_trigrams_watermark (id, ref_num) VALUES (1, 0);
+"""
+
+_LIST_COLUMNS = (
+    "id, ref_num, start_ticks, duration_ticks, direction, local_number, remote_number, owner_username"
+)
+_INT64_MAX = 2**63 - 1
+_TRIGRAM_LOOKUP_MAX = 2000  # above this many candidates a covering-index scan is faster
+
+
+def reference_number(ref_num: int) -> str:
+    """Zero-padded so that text order equals numeric order for clients that sort the strings."""
+    return f"{ref_num:010d}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecording:
+    """Everything needed to insert one completed recording with its audio."""
+
+    id: str
+    start_ticks: int
+    duration_ticks: int
+    direction: int
+    local_number: str
+    remote_number: str
+    owner: dict[str, str]
+    preserving_user: dict[str, str] | None
+    note: dict[str, Any] | None
+    pbx_call_id: str | None
+    pbx_info: dict[str, Any] | None
+    audio: bytes
+    size: int
+    sha256: str
+
+    def row(self) -> tuple[Any, ...]:
+        detail = {
+            "owner": self.owner,
+            "preservingUser": self.preserving_user,
+            "note": self.note,
+            "pbxCallId": self.pbx_call_id,
+            "pbxInfo": self.pbx_info,
+        }
+        return (
+            self.id,
+            self.start_ticks,
+            self.duration_ticks,
+            self.start_ticks + self.duration_ticks,
+            self.direction,
+            self.local_number,
+            self.local_number.lower(),
+            self.remote_number,
+            self.remote_number.lower(),
+            self.owner["username"],
+            self.owner["username"].lower(),
+            json.dumps(detail, ensure_ascii=False, separators=(",", ":")),
+            self.size,
+            self.sha256,
+        )
+
+
+_INSERT_TRIGRAMS = "INSERT INTO remote_trigrams (rowid, remote_lower) VALUES (?, ?)"
+_INSERT_AUDIO = "INSERT OR IGNORE INTO audio (sha256, data) VALUES (?, ?)"
+_INSERT = (
+    "INSERT INTO recordings (id, start_ticks, duration_ticks, end_ticks, direction, local_number,"
+    " local_lower, remote_number, remote_lower, owner_username, owner_lower, detail, size, sha256)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _list_item(row: Sequence[Any]) -> dict[str, Any]:
+    rid, ref_num, start, duration, direction, local, remote, owner = row
+    return {
+        "id": rid,
+        "referenceNumber": reference_number(ref_num),
+        "startTime": format_datetime(start),
+        "duration": format_duration(duration),
+        "direction": direction,
+        "localPartyNumber": local,
+        "remotePartyNumber": remote,
+        "ownerUsername": owner,
+    }
+
+
+class Store:
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False)
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._conn.executescript(_SCHEMA)
+        try:
+            self._conn.executescript(_TRIGRAM_SCHEMA)
+            self._trigrams = True
+        except sqlite3.OperationalError:  # no FTS5 or no trigram tokenizer in this SQLite
+            self._trigrams = False
+        self._audio_stored: set[str] = set()  # hashes known to be in the audio table
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """The one write primitive: ``fn`` runs in a transaction committed (and synced) on return."""
+        with self._conn:
+            return fn(self._conn)
+
+    # --- writes ------------------------------------------------------------------------------------
+
+    def insert(self, rec: NewRecording) -> None:
+        self.insert_many((rec,))
+
+    def insert_many(self, recs: Sequence[NewRecording]) -> None:
+        """Insert recordings and their audio in one transaction."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            for rec in recs:
+                conn.execute(_INSERT, rec.row())
+                if rec.sha256 not in self._audio_stored:
+                    conn.execute(_INSERT_AUDIO, (rec.sha256, rec.audio))
+
+        self.write(fn)
+        # Only after the commit: a rolled-back transaction must not leave a hash marked as stored.
+        self._audio_stored.update(rec.sha256 for rec in recs)
+
+    def clear(self) -> None:
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM audio")
+            conn.execute("DELETE FROM recordings")
+            if self._trigrams:
+                conn.execute("INSERT INTO remote_trigrams (remote_trigrams) VALUES ('delete-all')")
+                conn.execute("UPDATE remote_trigrams_watermark SET ref_num = 0")
+
+        self.write(fn)
+        self._audio_stored.clear()
+
+    # --- reads -------------------------------------------------------------------------------------
+
+    def list(
+        self, conditions: Sequence[Condition], offset: int, limit: int | None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Count all matches and return one page, most recent first (A-3).
+
+        The index is chosen here rather than left to the planner: without statistics SQLite tends to
+        pick a range index and then visit the table once per match, which is ten times slower than
+        scanning a covering index. An equality on owner, local or remote number seeks; anything else
+        scans ``recordings_by_start`` (in A-3 order, so a page costs only what precedes it).
+        """
+        index = next((c.index for c in conditions if c.index), "recordings_by_start")
+        source = f"recordings INDEXED BY {index}"
+        if index == "recordings_by_start":
+            narrowed = self._trigram_candidates(conditions)
+            if narrowed is not None:
+                conditions = [*conditions, narrowed]
+                source = "recordings"  # the planner drives from the few candidate rowids
+        where = " AND ".join(f"({c.sql})" for c in conditions) or "1"
+        params = tuple(p for c in conditions for p in c.params)
+        if conditions:
+            count_sql = f"SELECT count(*) FROM {source} WHERE {where}"
+        else:
+            count_sql = "SELECT count(*) FROM recordings"  # SQLite's fast path: counts b-tree cells
+        (total,) = self._conn.execute(count_sql, params).fetchone()
+        if offset >= total or limit == 0:
+            return total, []
+        limit = _INT64_MAX if limit is None else min(limit, _INT64_MAX)
+        rows = self._conn.execute(
+            f"SELECT {_LIST_COLUMNS} FROM {source} WHERE {where}"
+            " ORDER BY start_ticks DESC, ref_num DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        return total, [_list_item(r) for r in rows]
+
+    def _trigram_candidates(self, conditions: Sequence[Condition]) -> Condition | None:
+        """A rowid condition from the trigram index, when a ``contains`` there is selective enough.
+
+        The trigram index only narrows: the ``instr()`` condition stays in the query, so the answer is
+        exactly the substring semantics whatever FTS5 does. Needles under three characters have no
+        trigram, and an unselective needle is cheaper to scan for than to look up row by row.
+        """
+        needle = next((c.substring for c in conditions if c.substring and len(c.substring) >= 3), None)
+        if (
+            needle is None or not self._trigrams or "\x00" in needle
+        ):  # FTS5 text ends at a NUL; instr() does not
+            return None
+        self.index_remote_numbers()
+        phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string literal: the needle, verbatim
+        (hits,) = self._conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM remote_trigrams WHERE remote_trigrams MATCH ? LIMIT ?)",
+            (phrase, _TRIGRAM_LOOKUP_MAX + 1),
+        ).fetchone()
+        if hits > _TRIGRAM_LOOKUP_MAX:
+            return None
+        return Condition(
+            "ref_num IN (SELECT rowid FROM remote_trigrams WHERE remote_trigrams MATCH ?)", (phrase,)
+        )
+
+    def index_remote_numbers(self) -> None:
+        """Bring the trigram index up to the newest recording (rows are never deleted but by a reset)."""
+        if not self._trigrams:
+            return
+        (mark,) = self._conn.execute("SELECT ref_num FROM remote_trigrams_watermark").fetchone()
+        (top,) = self._conn.execute("SELECT max(ref_num) FROM recordings").fetchone()
+        if top is None or top <= mark:
+            return
+
+        def fn(conn: sqlite3.Connection) -> None:
+            rows = conn.execute(
+                "SELECT ref_num, remote_lower FROM recordings WHERE ref_num > ? AND ref_num <= ?", (mark, top)
+            ).fetchall()
+            # FTS5 stops reading text at a NUL: index a stand-in so that later text is still found.
+            conn.executemany(_INSERT_TRIGRAMS, ((ref, text.replace("\x00", "\ufffe")) for ref, text in rows))
+            conn.execute("UPDATE remote_trigrams_watermark SET ref_num = ?", (top,))
+
+        self.write(fn)
+
+    def detail(self, rid: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            f"SELECT {_LIST_COLUMNS}, detail, size, sha256 FROM recordings WHERE id = ?", (rid,)
+        ).fetchone()
+        if row is None:
+            return None
+        item = _list_item(row[:8])
+        extra = json.loads(row[8])
+        return {
+            "id": item["id"],
+            "referenceNumber": item["referenceNumber"],
+            "startTime": item["startTime"],
+            "duration": item["duration"],
+            "direction": item["direction"],
+            "localPartyNumber": item["localPartyNumber"],
+            "remotePartyNumber": item["remotePartyNumber"],
+            "pbxCallId": extra["pbxCallId"],
+            "pbxInfo": extra["pbxInfo"],
+            "owner": extra["owner"],
+            "preservingUser": extra["preservingUser"],
+            "note": extra["note"],
+            "size": row[9],
+            "hash": {"algorithm": "SHA-256", "value": row[10]},
+        }
+
+    def owner_lower(self, rid: str) -> str | None:
+        row = self._conn.execute("SELECT owner_lower FROM recordings WHERE id = ?", (rid,)).fetchone()
+        return None if row is None else row[0]
+
+    def media(self, rid: str) -> tuple[str, bytes] | None:
+        """The owner (lowercase) and the stored MP3 bytes of a recording."""
+        row = self._conn.execute(
+            "SELECT r.owner_lower, a.data FROM recordings r JOIN audio a ON a.sha256 = r.sha256"
+            " WHERE r.id = ?",
+            (rid,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def count(self) -> int:
+        (n,) = self._conn.execute("SELECT count(*) FROM recordings").fetchone()
+        return n

@@ -1,0 +1,198 @@
+"""Helpers shared by the emulator's self-tests: server processes, audio files, metadata, instants.
+
+The tests talk to a real ``python -m emulator`` process over HTTP. Nothing here imports the emulator:
+expected values are computed independently (instants, audio, hashes), so a shared bug cannot hide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import lameenc
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
+LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
+
+TICKS = 10_000_000  # 100 ns ticks per second
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ServerProcess:
+    """One ``python -m emulator`` child, stopped by its own PID only."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls, log_path: Path, *, db: Path | None = None, users_file: Path | None = None
+    ) -> ServerProcess:
+        port = free_port()
+        cmd = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+        if db is not None:
+            cmd += ["--db", str(db)]
+        if users_file is not None:
+            cmd += ["--users", str(users_file)]
+        log = log_path.open("ab")
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        server = cls(port, proc, log_path)
+        server.wait_healthy()
+        return server
+
+    def wait_healthy(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"emulator exited with {self.proc.returncode}:\n{self.log_path.read_text()}"
+                )
+            try:
+                r = httpx.get(self.base_url + "/_emulator/health", timeout=1.0, verify=False)
+                if r.status_code == 200 and r.json() == {"status": "ok"}:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("emulator did not become healthy in time")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+        self.proc.wait(timeout=20)
+
+
+# --- instants --------------------------------------------------------------------------------------
+
+
+def ticks_of(moment: dt.datetime) -> int:
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * TICKS + delta.microseconds * 10
+
+
+def fmt(ticks: int, *, offset_minutes: int = 0, digits: int = 7, zone: str = "Z") -> str:
+    """Render ticks as ISO-8601 in a given offset, with a given number of fractional digits."""
+    local = ticks + offset_minutes * 60 * TICKS
+    secs, frac = divmod(local, TICKS)
+    base = (EPOCH + dt.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
+    frac_text = f"{frac:07d}"
+    assert frac_text[digits:].strip("0") == "", "fraction would be truncated"
+    text = base + ("." + frac_text[:digits] if digits else "")
+    if offset_minutes:
+        sign = "+" if offset_minutes > 0 else "-"
+        h, m = divmod(abs(offset_minutes), 60)
+        return f"{text}{sign}{h:02d}:{m:02d}"
+    return text + zone
+
+
+def parse_wire_datetime(text: str) -> int:
+    """Parse the emulator's output format strictly (7 digits and Z, A-11)."""
+    assert len(text) == 28 and text.endswith("Z") and text[19] == ".", text
+    whole = dt.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+    return ticks_of(whole) + int(text[20:27])
+
+
+def duration_ticks(text: str) -> int:
+    """Parse the emulator's ``PT#H#M#S`` output (fractional seconds allowed)."""
+    assert text.startswith("PT"), text
+    rest, total = text[2:], 0
+    for unit, scale in (("H", 3600), ("M", 60), ("S", 1)):
+        if unit in rest:
+            value, rest = rest.split(unit, 1)
+            whole, _, frac = value.partition(".")
+            total += int(whole) * scale * TICKS + (int(frac.ljust(7, "0")) * scale if frac else 0)
+    assert rest == "", text
+    return total
+
+
+# --- audio -----------------------------------------------------------------------------------------
+
+
+def wav_bytes(
+    format_code: int, bits: int, *, channels: int = 1, rate: int = 8000, frames: int = 1600, payload=None
+) -> bytes:
+    """A RIFF/WAVE file with a given fmt chunk; the samples are a deterministic ramp unless given."""
+    align = channels * bits // 8
+    if payload is None:
+        payload = bytes((i * 7) & 0xFF for i in range(frames * align))
+    fmt_chunk = struct.pack("<HHIIHH", format_code, channels, rate, rate * align, align, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt_chunk + b"data" + struct.pack("<I", len(payload))
+    body += payload + (b"\0" if len(payload) % 2 else b"")
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def mp3_bytes(seconds: float = 0.3, *, rate: int = 8000, freq: float = 440.0) -> bytes:
+    count = int(rate * seconds)
+    pcm = struct.pack(
+        f"<{count}h", *(int(4000 * math.sin(2 * math.pi * freq * i / rate)) for i in range(count))
+    )
+    enc = lameenc.Encoder()
+    enc.set_bit_rate(32)
+    enc.set_in_sample_rate(rate)
+    enc.set_channels(1)
+    enc.set_quality(7)
+    return bytes(enc.encode(pcm) + enc.flush())
+
+
+def metadata(**overrides: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "startDateTime": fmt(ticks_of(dt.datetime.now(dt.UTC)) - 3600 * TICKS),
+        "duration": "PT1M30S",
+        "direction": 1,
+        "localParty": {"username": "admin", "phoneNumber": "100"},
+        "remoteParty": {"phoneNumber": "+390571000000"},
+    }
+    meta.update(overrides)
+    return {k: v for k, v in meta.items() if v is not _DROP}
+
+
+_DROP = object()
+DROP: Any = _DROP
+"""Pass as a metadata override to remove that field."""
+
+
+def upload_files(meta: Any, audio: bytes, content_type: str = "audio/mpeg") -> dict[str, Any]:
+    jsondata = meta if isinstance(meta, (bytes, str)) else json.dumps(meta)
+    return {"jsondata": (None, jsondata, "application/json"), "attachment": ("a.bin", audio, content_type)}
+
+
+def raw_multipart(
+    parts: list[tuple[list[str], bytes]], boundary: str = "recqual-boundary"
+) -> tuple[bytes, str]:
+    """A multipart body built by hand, for parts httpx would not produce (no Content-Type, odd names)."""
+    out = b""
+    for headers, data in parts:
+        out += f"--{boundary}\r\n".encode() + "".join(h + "\r\n" for h in headers).encode() + b"\r\n"
+        out += data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return out, f"multipart/form-data; boundary={boundary}"
