@@ -14,6 +14,7 @@ unreachable (always one line on stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -163,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         # The suites' own options are theirs: pass everything after the sub-command through untouched.
         if argv[:1] == ["contract"]:
-            return run_passthrough(["-m", "pytest", "-p", "no:locust", "--pyargs", "contract", *argv[1:]])
+            plugins = ["-p", "no:locust", "-p", "contract.plugin"]
+            return run_passthrough(["-m", "pytest", *plugins, "--pyargs", "contract", *argv[1:]])
         if argv[:1] == ["load"]:
             return run_passthrough(["-m", "load", *argv[1:]])
         args = build_parser().parse_args(argv)
@@ -180,3 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("recqual: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect in recqual itself: still one line, the details on request
+        if os.environ.get("RECQUAL_DEBUG"):
+            raise
+        print(
+            f"recqual: internal error: {type(exc).__name__}: {exc} (RECQUAL_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 2

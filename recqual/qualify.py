@@ -94,6 +94,8 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
         "no:cacheprovider",
         "-p",
         "recqual.pytest_progress",
+        "-p",
+        "contract.plugin",
         "--pyargs",
         "contract",
         "--target",
