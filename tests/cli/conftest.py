@@ -35,6 +35,11 @@ def quick_qualify(tmp_path_factory: pytest.TempPathFactory) -> QualifyRun:
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "recqual", "qualify", "--quick", "--out", str(out)],
-        capture_output=True, text=True, timeout=QUALIFY_TIMEOUT_S, check=False, cwd=workdir, env=env,
+        capture_output=True,
+        text=True,
+        timeout=QUALIFY_TIMEOUT_S,
+        check=False,
+        cwd=workdir,
+        env=env,
     )
     return QualifyRun(result.returncode, result.stdout, result.stderr, out, time.monotonic() - started)

@@ -24,10 +24,18 @@ def summary(**overrides: Any) -> dict[str, Any]:
         "schema": SCHEMA,
         "verdict": "qualified",
         "checks": [
-            {"nodeid": "contract/test_filters.py::test_between", "operation": "listRecordings",
-             "check": "between", "outcome": "passed"},
-            {"nodeid": "contract/test_live.py::test_pause", "operation": "pauseRecording",
-             "check": "pause", "outcome": "passed"},
+            {
+                "nodeid": "contract/test_filters.py::test_between",
+                "operation": "listRecordings",
+                "check": "between",
+                "outcome": "passed",
+            },
+            {
+                "nodeid": "contract/test_live.py::test_pause",
+                "operation": "pauseRecording",
+                "check": "pause",
+                "outcome": "passed",
+            },
         ],
         "status_codes": {"listRecordings": [200, 400], "pauseRecording": [204, 409, 429]},
         "latency": {"listRecordings": {"p50": 2.0, "p95": 10.0, "p99": 20.0, "max": 30.0, "count": 100}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ import pytest
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "recqual", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
     )
 
 
@@ -53,3 +58,45 @@ def test_usage_errors_are_one_line(args: tuple[str, ...], fragment: str, tmp_pat
     result = run_cli(*args, cwd=tmp_path)
     assert_one_line_error(result, fragment)
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_report_allure_without_the_allure_command_says_how_to_get_it(tmp_path: Path) -> None:
+    (tmp_path / "run" / "allure-results").mkdir(parents=True)
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "recqual", "report", "--allure", "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert_one_line_error(result, "`allure` command is not installed")
+    assert "npm install" in result.stderr
+
+
+def test_emulator_command_serves_the_control_plane(tmp_path: Path) -> None:
+    """`recqual emulator` is the emulator, bound to loopback, until its process is stopped."""
+    import httpx
+
+    port = closed_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recqual", "emulator", "--port", str(port), "--db", str(tmp_path / "e.db")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("recqual emulator did not answer within 10 s")
+        assert response.json() == {"status": "ok"}
+        assert (tmp_path / "e.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -59,4 +59,3 @@ def test_no_password_or_authorization_value_anywhere(quick_qualify: QualifyRun) 
     for secret in SECRETS:
         leaks = [i for i, text in enumerate(texts) if secret in text]
         assert not leaks, f"{secret!r} found in {len(leaks)} output(s)"
-

@@ -19,8 +19,13 @@ from recqual.summary import build_summary
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -73,9 +78,16 @@ def test_failed_report_is_red_and_escapes_what_the_server_sent(browser: Any, tmp
         run={"started": "s", "finished": "f", "duration_s": 1.0, "seed": 7, "quick": True, "versions": {}},
         contract={
             "checks": [
-                {"nodeid": "n1", "operation": "getRecording", "family": "transfer", "check": "hash-matches",
-                 "provenance": "A-10", "outcome": "failed", "message": f"Received: {hostile}",
-                 "curl": "curl -H 'Authorization: [REDACTED]' http://127.0.0.1:1/x"},
+                {
+                    "nodeid": "n1",
+                    "operation": "getRecording",
+                    "family": "transfer",
+                    "check": "hash-matches",
+                    "provenance": "A-10",
+                    "outcome": "failed",
+                    "message": f"Received: {hostile}",
+                    "curl": "curl -H 'Authorization: [REDACTED]' http://127.0.0.1:1/x",
+                },
             ]
         },
         contract_exit=1,
