@@ -1,0 +1,487 @@
+"""The ``recqual`` pytest plugin: options, the run's fixtures, outcomes and the results file.
+
+Hooks, in the order pytest calls them: ``pytest_addoption`` (the ``recqual`` option group),
+``pytest_configure`` (marker, seed, Hypothesis profile, option validation),
+``pytest_collection_modifyitems`` (every test must carry a ``recqual`` marker),
+``pytest_report_header``, the fixtures (``recqual_run`` for the session, ``_recqual_check`` around each
+test), ``pytest_runtest_makereport`` (assumed failures become deviations outside ``strict``; results
+rows), ``pytest_sessionfinish`` (``--recqual-results``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract.client import ApiClient, Breaker, ClientConfig, ExchangeLog, RateLimiter, Redactor
+from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
+from contract.provenance import PROFILES, RUN, CheckSpec, classify, deviation_message, provenances, set_seed
+from contract.scene import Scene
+from contract.target import ControlPlane, EmulatorProcess, TargetSettings, resolve_settings
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_REAL_MAX_RPS = 10.0
+RESULTS_KEY = pytest.StashKey[dict[str, Any]]()
+SPEC_KEY = pytest.StashKey[CheckSpec]()
+RUN_KEY = pytest.StashKey["RecqualRun"]()
+SETTINGS_KEY = pytest.StashKey[TargetSettings]()
+PER_PARAMETER = "(each)"
+"""Marker ``operation`` value meaning: the test's ``operation`` parameter names it."""
+API_OF = {
+    "listRecordings": "Recordings",
+    "getRecording": "Recordings",
+    "downloadRecording": "Recordings",
+    "uploadRecording": "Recordings",
+}
+
+# ---------------------------------------------------------------------------------------------- options
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("recqual", "recqual: qualify an Imagicle Call Recording server")
+    group.addoption(
+        "--target",
+        default=None,
+        help="Base URL of the server to qualify (scheme://host[:port]); env RECQUAL_TARGET. "
+        "Without one, the emulator is started on a free loopback port for the session.",
+    )
+    group.addoption(
+        "--target-file",
+        default=None,
+        help="TOML file with [target] url/tls_verify/max_rps, [credentials.<role>] per role "
+        "(l10, l2, l1, l0) and [[lines]] with connected calls; env RECQUAL_TARGET_FILE.",
+    )
+    group.addoption(
+        "--profile",
+        default=None,
+        choices=PROFILES,
+        help="strict: assumed (A-n) checks fail the run (default on an emulator). "
+        "documented: assumed checks that fail are reported as DEVIATION, the run stays green "
+        "(default on any other target). read-only: like documented, and only GET requests are sent "
+        "(writes are refused in the HTTP client before they leave); for production servers.",
+    )
+    group.addoption(
+        "--quick",
+        action="store_true",
+        default=False,
+        help="Keep every check family but generate fewer examples (CI smoke runs).",
+    )
+    group.addoption(
+        "--tls-verify",
+        default=None,
+        help="true (default), false, or the path of a CA bundle to verify the server with.",
+    )
+    group.addoption(
+        "--request-timeout",
+        dest="recqual_timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"Per-request timeout in seconds (default {DEFAULT_TIMEOUT:g}); a stalled server fails the "
+        "check instead of hanging the run. (pytest-timeout's --timeout bounds a whole test.)",
+    )
+    group.addoption(
+        "--max-rps",
+        type=float,
+        default=None,
+        help=f"Upper bound on requests per second for the whole run (default: unbounded on an emulator, "
+        f"{DEFAULT_REAL_MAX_RPS:g} on any other target; 0 = unbounded).",
+    )
+    group.addoption(
+        "--recqual-results",
+        default=None,
+        metavar="PATH",
+        help="Write a machine-readable JSON summary of every check to PATH.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "recqual(family, operation, check=<test name>, provenance='documented', writes=True, needs=()): "
+        "declares a recqual check: its family (schema, status, filters, paging, transfer, live-state, races, "
+        "auth), the operationId(s) it exercises, its provenance ('documented' or 'A-n'), whether it sends "
+        "writes (skipped in read-only) and what it needs ('emulator', 'lines', 'roles').",
+    )
+    if config.getoption("recqual_timeout") <= 0:
+        raise pytest.UsageError("--request-timeout must be a positive number of seconds")
+    try:
+        config.stash[SETTINGS_KEY] = resolve_settings(
+            target=config.getoption("target"),
+            target_file=config.getoption("target_file"),
+            tls_verify=config.getoption("tls_verify"),
+            max_rps=config.getoption("max_rps"),
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    RUN.quick = bool(config.getoption("quick"))
+    explicit = config.getoption("profile")
+    if explicit:
+        RUN.profile = explicit
+    _configure_seed(config)
+    _configure_hypothesis(config)
+    config.stash[RESULTS_KEY] = {"checks": []}
+
+
+def _configure_seed(config: pytest.Config) -> None:
+    """Every run has a seed: ``--hypothesis-seed`` if given, else a fresh one printed in the header."""
+    seed = config.getoption("hypothesis_seed", default=None)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    else:
+        try:
+            seed = int(seed)
+        except ValueError:
+            raise pytest.UsageError("--hypothesis-seed must be an integer for recqual runs") from None
+    from hypothesis import core
+
+    core.global_force_seed = seed
+    set_seed(seed)
+
+
+def _configure_hypothesis(config: pytest.Config) -> None:
+    """Network tests: no deadline, no example database (the seed alone reproduces a run)."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "recqual",
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
+    if config.getoption("hypothesis_profile", default=None) is None:
+        settings.load_profile("recqual")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A check without provenance is not allowed: every contract test declares its marker."""
+    for item in items:
+        if not _is_contract_item(item):
+            continue
+        marker = item.get_closest_marker("recqual")
+        if marker is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: every contract test needs @pytest.mark.recqual(family=..., operation=...)"
+            )
+        kwargs = dict(marker.kwargs)
+        callspec = getattr(item, "callspec", None)
+        if kwargs.get("operation") == PER_PARAMETER and callspec is not None:
+            kwargs["operation"] = callspec.params.get("operation", "")
+        try:
+            item.stash[SPEC_KEY] = CheckSpec.from_marker_kwargs(kwargs, item.originalname)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+        for prop in ("family", "operation", "provenance"):
+            item.user_properties.append((f"recqual.{prop}", getattr(item.stash[SPEC_KEY], prop)))
+
+
+def _is_contract_item(item: pytest.Item) -> bool:
+    return Path(str(item.fspath)).resolve().parent == Path(__file__).resolve().parent
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"recqual: seed {RUN.seed} (reproduce with --hypothesis-seed={RUN.seed}), "
+        f"quick={RUN.quick}, profile={config.getoption('profile') or 'auto'}"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class RecqualRun:
+    """The session: target, clients, scene, and the emulator we may have started."""
+
+    settings: TargetSettings
+    url: str
+    client_config: ClientConfig
+    api: ApiClient
+    scene: Scene
+    emulator: EmulatorProcess | None = None
+    started: str = field(default_factory=lambda: _now())
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.scene.is_emulator
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+@pytest.fixture(scope="session")
+def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
+    """Resolve the target, start the emulator if needed, probe it, pick the profile, set the scene."""
+    config = request.config
+    settings = config.stash[SETTINGS_KEY]
+    emulator = None
+    url = settings.url
+    if url is None:
+        emulator = EmulatorProcess()
+        url = emulator.start()
+    results = config.stash[RESULTS_KEY]
+    results["target"] = url if emulator is None else f"{url} (embedded emulator)"
+    client_config = ClientConfig(
+        base_url=url,
+        timeout=config.getoption("recqual_timeout"),
+        verify=settings.tls_verify,
+        read_only=False,
+        limiter=RateLimiter(0),
+        breaker=Breaker(),
+        log=ExchangeLog(),
+        redactor=Redactor(),
+    )
+    api = ApiClient(client_config)
+    for credentials in settings.credentials.values():
+        client_config.redactor.add(credentials)
+    try:
+        control = ControlPlane(api)
+        is_emulator = control.is_emulator()  # also the reachability probe: TargetError if no answer
+        RUN.is_emulator = is_emulator
+        if not config.getoption("profile"):
+            RUN.profile = "strict" if is_emulator else "documented"
+        client_config.read_only = RUN.read_only
+        rps = (
+            settings.max_rps if settings.max_rps is not None else (0 if is_emulator else DEFAULT_REAL_MAX_RPS)
+        )
+        client_config.limiter = RateLimiter(rps)
+        scene = Scene(api, control if is_emulator else None, settings)
+        if is_emulator:
+            control.reset()
+        scene.provision_roles()
+        run = RecqualRun(settings, url, client_config, api, scene, emulator)
+        config.stash[RUN_KEY] = run
+        yield run
+    finally:
+        client_config.close()
+        if emulator is not None:
+            emulator.stop()
+
+
+@pytest.fixture
+def scene(recqual_run: RecqualRun) -> Scene:
+    return recqual_run.scene
+
+
+@pytest.fixture
+def admin(recqual_run: RecqualRun) -> ApiClient:
+    """The level-10 (Complete Management) client."""
+    return recqual_run.scene.client("l10")
+
+
+@pytest.fixture(autouse=True)
+def _recqual_check(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Around every contract test: profile/needs skips, allure labels, exchange capture, clean-up."""
+    spec = request.node.stash.get(SPEC_KEY, None)
+    if spec is None:
+        yield
+        return
+    run: RecqualRun = request.getfixturevalue("recqual_run")
+    if spec.writes and RUN.read_only:
+        pytest.skip(f"read-only profile: {spec.check} sends POST/PUT/DELETE requests")
+    if "emulator" in spec.needs and not run.is_emulator:
+        pytest.skip(
+            f"{spec.check}: needs the emulator control plane (to create users, lines and calls, or change "
+            "server settings); this target has none, so the check cannot be set up here"
+        )
+    if "lines" in spec.needs and not run.settings.lines:
+        pytest.skip(f"{spec.check}: add [[lines]] with connected calls to the --target-file to run it")
+    _allure_labels(spec)
+    run.client_config.log.drain()
+    try:
+        yield
+    finally:
+        run.scene.cleanup()
+        exchanges, statuses = run.client_config.log.drain()
+        request.node.stash[_STATUSES] = statuses
+        _allure_attach(exchanges)
+
+
+_STATUSES = pytest.StashKey[dict[str, int]]()
+
+
+def _allure_labels(spec: CheckSpec) -> None:
+    with contextlib.suppress(Exception):
+        import allure
+
+        first = spec.operation.split(",")[0]
+        allure.dynamic.epic(API_OF.get(first, "LiveRecordings"))
+        allure.dynamic.feature(spec.operation)
+        allure.dynamic.story(spec.check)
+        allure.dynamic.tag("documented" if spec.provenance == "documented" else f"assumed {spec.provenance}")
+        allure.dynamic.label("family", spec.family)
+
+
+def _allure_attach(exchanges: list[Any]) -> None:
+    if not exchanges:
+        return
+    with contextlib.suppress(Exception):
+        import allure
+
+        text = "\n\n".join(e.as_text() for e in exchanges)
+        allure.attach(
+            text,
+            name=f"HTTP exchanges (last {len(exchanges)}, redacted)",
+            attachment_type=allure.attachment_type.TEXT,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- outcomes
+
+_TARGET_ERROR = pytest.StashKey[TargetError]()
+
+
+def _plain_target_errors(item: pytest.Item) -> Iterator[None]:
+    """A target that gives no answer is reported by its message alone (no traceback to render:
+    with a dead server every test fails the same way, and tracebacks cost ~0.1 s each)."""
+    try:
+        yield
+    except TargetError as exc:
+        item.stash[_TARGET_ERROR] = exc
+        pytest.fail(f"TargetError: {exc}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _plain_target_errors(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _plain_target_errors(item))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    spec = item.stash.get(SPEC_KEY, None)
+    if spec is None:
+        return
+    redactor = _redactor(item)
+    if report.failed and call.excinfo is not None:
+        exc = call.excinfo.value
+        if report.when == "call" and classify(exc, strict=RUN.strict) == "deviation":
+            report.outcome = "skipped"
+            report.wasxfail = deviation_message(exc)
+        elif redactor is not None:
+            text = str(report.longrepr)
+            scrubbed = redactor.scrub(text)
+            if scrubbed != text:
+                report.longrepr = scrubbed
+        if RUN.seed is not None and report.failed:
+            report.sections.append(("recqual seed", f"reproduce with: pytest --hypothesis-seed={RUN.seed}"))
+    _record(item, report, call, spec, redactor)
+
+
+def _redactor(item: pytest.Item) -> Redactor | None:
+    run = item.config.stash.get(RUN_KEY, None)
+    return run.client_config.redactor if run is not None else None
+
+
+def _record(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    call: pytest.CallInfo[None],
+    spec: CheckSpec,
+    redactor: Redactor | None,
+) -> None:
+    """One results row per test, built up over setup/call/teardown; the worst phase wins."""
+    rows: dict[str, dict[str, Any]] = item.config.stash[RESULTS_KEY].setdefault("_rows", {})
+    row = rows.setdefault(
+        item.nodeid,
+        {
+            "nodeid": item.nodeid,
+            "operation": spec.operation,
+            "family": spec.family,
+            "check": spec.check,
+            "provenance": spec.provenance,
+            "outcome": "passed",
+            "message": "",
+            "curl": "",
+            "duration_s": 0.0,
+        },
+    )
+    row["duration_s"] = round(row["duration_s"] + report.duration, 3)
+    if report.when == "teardown":
+        statuses = item.stash.get(_STATUSES, {})
+        row["requests"] = sum(statuses.values())
+        row["statuses"] = dict(sorted(statuses.items()))
+    scrub = redactor.scrub if redactor else (lambda text: text)
+    if hasattr(report, "wasxfail") and report.when == "call":
+        row.update(outcome="deviation", message=scrub(report.wasxfail))
+        _add_failure_details(row, call, scrub, item)
+    elif report.failed:
+        if row["outcome"] != "failed":
+            target_error = item.stash.get(_TARGET_ERROR, None)
+            text = f"TargetError: {target_error}" if target_error is not None else _message(report, call)
+            row.update(outcome="failed", message=scrub(text))
+            _add_failure_details(row, call, scrub, item)
+    elif report.skipped and row["outcome"] == "passed":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        row.update(outcome="skipped", message=scrub(str(reason)))
+
+
+def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
+    if call.excinfo is not None:
+        leaves = flatten(call.excinfo.value)
+        texts = [str(e) for e in leaves if isinstance(e, (ConformanceFailure, TargetError))]
+        if texts:
+            return "\n\n".join(dict.fromkeys(texts))
+        return f"{call.excinfo.typename}: {call.excinfo.value}"[:4000]
+    return str(report.longrepr)[:4000]
+
+
+def _add_failure_details(
+    row: dict[str, Any], call: pytest.CallInfo[None], scrub: Any, item: pytest.Item
+) -> None:
+    if call.excinfo is None:
+        return
+    leaves = flatten(call.excinfo.value)
+    if item.stash.get(_TARGET_ERROR, None) is not None:
+        leaves.append(item.stash[_TARGET_ERROR])
+    curls = [getattr(e, "curl", "") for e in leaves if getattr(e, "curl", "")]
+    if curls:
+        row["curl"] = scrub(curls[0])
+    typed = [e for e in leaves if isinstance(e, ConformanceFailure)]
+    if typed:
+        row["provenance"] = provenances(typed)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("recqual_results", default=None)
+    if not path:
+        return
+    results = session.config.stash.get(RESULTS_KEY, {"checks": []})
+    rows = results.pop("_rows", {})
+    document = {
+        "target": results.get("target"),
+        "profile": RUN.profile,
+        "seed": RUN.seed,
+        "started": results.get("started") or _SESSION_START.get("started"),
+        "finished": _now(),
+        "checks": list(rows.values()),
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(document, indent=2))
+
+
+_SESSION_START: dict[str, str] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _SESSION_START["started"] = _now()

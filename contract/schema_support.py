@@ -1,0 +1,495 @@
+"""Schemathesis, configured for this API and sent through recqual's client.
+
+Why not ``case.call_and_validate()``: Schemathesis sends with its own ``requests`` session, which would
+bypass read-only enforcement, the rate limit, the circuit breaker and redaction. Here a case is
+prepared by ``requests`` exactly as Schemathesis would send it, then the bytes go out through
+:class:`~contract.client.ApiClient`, and the answer is validated with ``case.validate_response``.
+
+Built-in checks, and why each is on, off or replaced (every exclusion is named; see ``EXCLUDED``):
+
+- on: ``status_code_conformance``, ``content_type_conformance``, ``response_schema_conformance``,
+  ``response_headers_conformance``, ``missing_required_header``;
+- replaced: ``not_a_server_error`` -> :func:`server_error` (501 and 503 are documented outcomes of
+  server state on upload/start); ``positive_data_acceptance`` -> :func:`bad_request_fits_request`
+  (this API answers schema-valid requests with documented *semantic* 400s: unknown line, invalid
+  audio; what must not happen is a 400 whose reason the request cannot trigger);
+  ``negative_data_rejection`` -> :func:`negative_data_rejected` (only 400 rejects, by the documented
+  400 reasons; 404/405 only when the mutated path value re-routes the request);
+- off: ``use_after_free`` / ``ensure_resource_availability`` (assume 404 after delete; a stopped live
+  recording answers 409, reference 2.3), ``ignored_auth`` (re-sends through its own session,
+  bypassing read-only and rate limits; 401 on every operation is ``test_auth_matrix``'s job),
+  ``object_level_authorization`` (needs identities; the auth matrix covers it),
+  ``unsupported_method`` / ``allow_header_conformance`` (the reference does not say what undeclared
+  methods answer), ``max_response_time`` (no documented latency).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import requests
+import schemathesis
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi import checks as oa_checks
+
+from contract import expect
+from contract.client import ApiClient, Reply
+from contract.failures import DOCUMENTED, ConformanceFailure
+from contract.spec_provenance import load, parameter_provenance, response_provenance
+from contract.target import LIVE_BASE, RECORDINGS_BASE
+
+EXCLUDED_BUILTINS = (
+    "use_after_free",
+    "ensure_resource_availability",
+    "ignored_auth",
+    "object_level_authorization",
+    "unsupported_method",
+    "allow_header_conformance",
+    "not_a_server_error",
+    "positive_data_acceptance",
+    "negative_data_rejection",
+)
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+LITERAL_SEGMENTS = frozenset({"mine", "pause", "resume", "media"})
+DOCUMENTED_SERVER_STATES = {"uploadRecording": {501}, "startRecording": {501, 503}}
+"""5xx codes the vendor documents as outcomes of server state (licence 501, no channel 503)."""
+
+
+def schemathesis_config(*, seed: int | None, max_examples: int) -> schemathesis.Config:
+    """The run's Schemathesis configuration (phases, generation, checks).
+
+    The read-only profile needs no operation filter here: write operations are separate pytest items
+    (``writes=True``), skipped before they run, and the client refuses writes anyway.
+    """
+    checks: dict[str, Any] = {name: {"enabled": False} for name in EXCLUDED_BUILTINS}
+    checks["negative_data_rejection"] = {"enabled": False, "expected-statuses": ["400"]}
+    data: dict[str, Any] = {
+        "seed": seed,
+        "checks": checks,
+        "generation": {
+            "max-examples": max_examples,
+            "mode": "all",
+            # Cases carry no Authorization header: the client adds the configured user's. Random
+            # credentials would turn every case into a 401 (auth is test_auth_matrix's job).
+            "with-security-parameters": False,
+            # NUL in a URL or form field is refused by HTTP servers and frameworks (IIS: 400 with an
+            # HTML page) before the API sees it; judging that answer would blame the API for the host.
+            "allow-x00": False,
+            "database": "none",
+        },
+        "phases": {
+            "examples": {"enabled": True, "fill-missing": True},
+            "coverage": {"enabled": True, "unexpected-methods": []},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": True},
+        },
+    }
+    return schemathesis.Config.from_dict(data)
+
+
+def operation_id(case: schemathesis.Case) -> str:
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
+def spec_for(case: schemathesis.Case) -> dict[str, Any]:
+    import specs
+
+    return load(str(specs.LIVE_RECORDINGS if operation_id(case) in LIVE_OPERATIONS else specs.RECORDINGS))
+
+
+LIVE_OPERATIONS = frozenset(
+    {
+        "listActiveRecordings",
+        "listMyActiveRecordings",
+        "startRecording",
+        "stopRecordingByLine",
+        "stopRecording",
+        "stopMyRecording",
+        "pauseRecording",
+        "resumeRecording",
+        "pauseRecordingsByLine",
+        "resumeRecordingsByLine",
+    }
+)
+
+
+def base_path(case: schemathesis.Case) -> str:
+    return LIVE_BASE if operation_id(case) in LIVE_OPERATIONS else RECORDINGS_BASE
+
+
+# --------------------------------------------------------------------------------------- sending
+
+
+UNPAGED_BOUND = 100
+
+
+def bound_unpaged_list(case: schemathesis.Case) -> None:
+    """Add ``pageSize`` to a generated listRecordings that has none (real servers only).
+
+    Concrete case: without ``pageSize`` the server returns *every* match; a production server holding
+    200,000 recordings then answers slower than ``--request-timeout`` and the run reports a stall
+    that is really our request's fault. ``pageSize=100`` is valid, documented, and leaves any
+    generated mistake in the other parameters in place.
+    """
+    if (
+        operation_id(case) == "listRecordings"
+        and isinstance(case.query, dict)
+        and "pageSize" not in case.query
+    ):
+        case.query = {**case.query, "pageSize": UNPAGED_BOUND}
+
+
+def send(case: schemathesis.Case, client: ApiClient, *, bound_lists: bool = False) -> Reply:
+    """Serialise ``case`` as Schemathesis would, send the bytes through ``client``."""
+    if bound_lists:
+        bound_unpaged_list(case)
+    origin = client.config.base_url.rstrip("/")
+    kwargs = case.as_transport_kwargs(base_url=origin + base_path(case))
+    for key in ("auth", "timeout", "verify", "allow_redirects", "cert", "proxies", "stream"):
+        kwargs.pop(key, None)
+    prepared = requests.Request(
+        method=kwargs.pop("method"),
+        url=kwargs.pop("url"),
+        headers=kwargs.pop("headers", None),
+        params=kwargs.pop("params", None),
+        data=kwargs.pop("data", None),
+        json=kwargs.pop("json", None),
+        files=kwargs.pop("files", None),
+        cookies=kwargs.pop("cookies", None),
+    ).prepare()
+    headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
+    body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+    return client.request(
+        str(prepared.method),
+        wire_url(str(prepared.url)),
+        operation=operation_id(case),
+        content=body,
+        headers=headers,
+    )
+
+
+def wire_url(url: str) -> str:
+    """Percent-encode what ``requests`` leaves raw (control characters, spaces) in the path and query.
+
+    Concrete case: a generated path id ``"\x1f"`` would otherwise go out as a raw byte in the request
+    line, which is not HTTP; IIS answers that with an HTML 400 of its own, and the content-type
+    check would blame the server for our malformed request.
+    """
+    return quote(url, safe="/%:@!$&'()*+,;=-._~?#[]")
+
+
+def to_response(reply: Reply, verify: bool | str) -> schemathesis.Response:
+    return schemathesis.Response.from_httpx(reply.response, verify=bool(verify))
+
+
+# ----------------------------------------------------------------------- false-positive predicates
+
+
+def path_value_reroutes(case: schemathesis.Case) -> bool:
+    """A path parameter value that makes the URL name a *different* operation.
+
+    Concrete case: getRecording with a generated ``id`` of ``""`` is ``GET …/Recordings/``, which is
+    listRecordings and rightly answers 200; ``id = "Mine"`` on stopRecording is stopMyRecording;
+    ``id = "a/b"`` adds a segment. Such a request is not a request to the operation under test, so
+    only :func:`server_error` applies to it.
+    """
+    for value in (case.path_parameters or {}).values():
+        text = unquote(str(value))
+        if text == "" or "/" in text or "?" in text or "#" in text or text in (".", ".."):
+            return True
+        if text.strip().lower() in LITERAL_SEGMENTS or text != text.strip():
+            return True
+    return False
+
+
+def _sent_query(reply_or_response: Any) -> dict[str, list[str]] | None:
+    """Query values as they were on the wire (``None`` when a name was sent twice)."""
+    url = str(reply_or_response.request.url)
+    query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    if any(len(v) > 1 for v in query.values()):
+        return None
+    return query
+
+
+def is_positive(case: schemathesis.Case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
+def _is_negative(case: schemathesis.Case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_negative
+
+
+def _names_no_line(values: dict[str, Any], *names: str) -> bool:
+    """Neither line field carries a non-empty value (so 400 reason 0 is possible, A-16/A-17).
+
+    Concrete case: a generated start body ``{"deviceName": "", "mode": 1}`` names no line.
+    """
+    return not any(isinstance(values.get(n), str) and values.get(n) for n in names)
+
+
+def _has_uppercase_guid(case: schemathesis.Case) -> bool:
+    """An uppercase hex digit in the id: accepting it rests on A-1 (any case is accepted)."""
+    value = str((case.path_parameters or {}).get("id", ""))
+    return bool(GUID.match(value)) and value != value.lower()
+
+
+# ----------------------------------------------------------------------------------------- checks
+
+
+def server_error(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+    """A 5xx means the server failed, except the documented server-state outcomes (501/503)."""
+    op = operation_id(case)
+    if response.status_code >= 500 and response.status_code not in DOCUMENTED_SERVER_STATES.get(op, set()):
+        raise Failure(
+            operation=op,
+            title="server_error",
+            message=f"Server error {response.status_code}: the request must be answered, not crash",
+        )
+    return None
+
+
+def _allowed_positive_reasons(
+    op: str, case: schemathesis.Case, query: dict[str, list[str]]
+) -> set[int] | None:
+    """400 reasons a schema-valid request to ``op`` may legitimately get (None: any)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    flat = {k: v[0] for k, v in query.items()}
+    if op == "startRecording":
+        reasons = {1, 3, 4}
+        if isinstance(case.body, dict) and _names_no_line(body, "deviceName", "directoryNumber"):
+            reasons.add(0)
+        return reasons
+    if op == "stopRecordingByLine":
+        return {0, 1, 4} if _names_no_line(flat, "deviceName", "directoryNumber") else {1, 4}
+    if op in ("pauseRecordingsByLine", "resumeRecordingsByLine"):
+        return {0, 1} if _names_no_line(flat, "directoryNumber") else {1}
+    if op == "stopRecording":
+        return {1, 2}
+    if op in ("uploadRecording", "stopMyRecording"):
+        return None
+    return set()
+
+
+def bad_request_fits_request(
+    ctx: Any, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """A 400 on a schema-valid request must carry a reason that request can trigger."""
+    if response.status_code != 400 or not is_positive(case):
+        return None
+    op = operation_id(case)
+    query = _sent_query(response)
+    if query is None:
+        return True
+    allowed = _allowed_positive_reasons(op, case, query)
+    if allowed is None:
+        return None
+    try:
+        got = response.json().get("reason")
+    except (ValueError, AttributeError):
+        got = None
+    if got not in allowed:
+        raise Failure(
+            operation=op,
+            title="bad_request_fits_request",
+            message=(
+                f"A schema-valid request was refused with 400 reason {got!r}; "
+                f"expected {'no 400' if not allowed else 'reason in ' + str(sorted(allowed))}"
+            ),
+        )
+    return None
+
+
+def negative_data_rejected(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+    """Invalid data gets 400 (Schemathesis' predicates for serialization artefacts still apply)."""
+    return oa_checks.negative_data_rejection(ctx, response, case)
+
+
+def _filter_invalid(name: str, value: str) -> bool:
+    from strategies import rhs_colon
+
+    if name == "direction":
+        return value not in ("0", "1", "2")
+    kind = "datetime" if name in ("startTime", "endTime") else "string"
+    try:
+        rhs_colon.parse(value, kind)
+    except rhs_colon.FilterSyntaxError:
+        return True
+    return False
+
+
+def _paging_invalid(name: str, value: str) -> bool:
+    minimum = 0 if name == "page" else 1
+    return not re.fullmatch(r"[+]?\d+", value.strip()) or not (minimum <= int(value) < 2**31)
+
+
+FILTER_PARAMS = ("startTime", "endTime", "remoteParty", "direction")
+PAGING_PARAMS = ("page", "pageSize")
+
+
+def list_error_reason(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+    """listRecordings 400: reason 1 when only paging is invalid, 0 when only a filter is."""
+    if operation_id(case) != "listRecordings" or response.status_code != 400:
+        return None
+    query = _sent_query(response)
+    if query is None:
+        return True
+    bad_paging = any(_paging_invalid(n, query[n][0]) for n in PAGING_PARAMS if n in query)
+    bad_filter = any(_filter_invalid(n, query[n][0]) for n in FILTER_PARAMS if n in query)
+    try:
+        got = response.json().get("reason")
+    except (ValueError, AttributeError):
+        return None
+    if bad_paging and not bad_filter and got != 1:
+        raise Failure(
+            operation="listRecordings", title="list_error_reason", message=f"paging error: reason {got}"
+        )
+    if bad_filter and not bad_paging and got != 0:
+        raise Failure(
+            operation="listRecordings", title="list_error_reason", message=f"filter error: reason {got}"
+        )
+    return None
+
+
+def ids_lowercase(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+    """A-1: the server returns GUIDs in lowercase (the vendor shows mixed case in its docs)."""
+    if not 200 <= response.status_code < 300:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    items = (
+        body
+        if isinstance(body, list)
+        else (body.get("recordings") or [body])
+        if isinstance(body, dict)
+        else []
+    )
+    for item in items:
+        value = item.get("id") if isinstance(item, dict) else None
+        if isinstance(value, str) and GUID.match(value) and value != value.lower():
+            raise Failure(
+                operation=operation_id(case), title="ids_lowercase", message=f"id {value} not lowercase"
+            )
+    return None
+
+
+CUSTOM_CHECKS: tuple[Callable[..., bool | None], ...] = (
+    server_error,
+    bad_request_fits_request,
+    negative_data_rejected,
+    list_error_reason,
+    ids_lowercase,
+)
+
+
+# ------------------------------------------------------------------------------- failure conversion
+
+
+def _provenance(failure: Failure, case: schemathesis.Case, reply: Reply) -> str:
+    """Documented, or the assumption the failed expectation rests on."""
+    op = operation_id(case)
+    title = failure.title
+    if title == "ids_lowercase":
+        return "A-1"
+    if title == "bad_request_fits_request":
+        if _has_uppercase_guid(case):
+            return "A-1"
+        query = _sent_query(reply) or {}
+        tags: list[str] = []
+        if op == "listRecordings":
+            if any(n in query for n in ("startTime", "endTime", "remoteParty")):
+                tags.append("A-13")
+            if "page" in query and "pageSize" not in query:
+                tags.append("A-3b")
+            if any(query.get(n) == [""] for n in ("ownerUsername", "localPartyNumber")):
+                tags.append("A-4")
+        if op in (
+            "pauseRecordingsByLine",
+            "resumeRecordingsByLine",
+            "stopRecordingByLine",
+            "stopMyRecording",
+        ):
+            tags.append("A-17")
+        if op == "startRecording":
+            tags.append("A-16")
+        return ",".join(tags) or DOCUMENTED
+    if title == "list_error_reason":
+        query = _sent_query(reply) or {}
+        rhs = [n for n in ("startTime", "endTime", "remoteParty") if n in query]
+        return "A-13" if rhs and "filter" in failure.message else DOCUMENTED
+    schema_path = getattr(failure, "instance_path", None)
+    if schema_path is not None:
+        return response_provenance(spec_for(case), op, reply.status, list(schema_path))
+    if type(failure).__name__ == "AcceptedNegativeData":
+        data = case.meta.phase.data if case.meta is not None else None
+        name = getattr(data, "parameter", None)
+        if name:
+            return parameter_provenance(spec_for(case), op, name)
+        if op in ("pauseRecording", "resumeRecording"):
+            return "A-17"
+    return DOCUMENTED
+
+
+def convert(group: FailureGroup, case: schemathesis.Case, reply: Reply) -> BaseException:
+    """Schemathesis failures -> recqual failures (one per distinct check)."""
+    failures: list[ConformanceFailure] = []
+    for failure in group.exceptions:
+        provenance = _provenance(failure, case, reply)
+        failures.append(
+            expect.fail(
+                reply,
+                check=f"schema:{_check_name(failure)}",
+                title=failure.title,
+                expected="an answer the spec allows",
+                actual=_one_line(failure.message),
+                provenance=provenance,
+                notes=[f"phase={_phase(case)}", f"case={case.id}"],
+            )
+        )
+    unique = list(dict.fromkeys(failures))
+    return unique[0] if len(unique) == 1 else ExceptionGroup("schema conformance failures", unique)
+
+
+def _check_name(failure: Failure) -> str:
+    names = getattr(type(failure), "checks", ())
+    return names[0] if names else failure.title
+
+
+def _phase(case: schemathesis.Case) -> str:
+    meta = case.meta
+    return str(meta.phase.name.value) if meta is not None else "?"
+
+
+def _one_line(text: str) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip())[:1200]
+
+
+PINNED_EXEMPT = (negative_data_rejected, bad_request_fits_request)
+"""Checks that judge *generated* data, so they do not apply to a body recqual pinned itself."""
+
+
+def validate(case: schemathesis.Case, reply: Reply, client: ApiClient, *, pinned: bool = False) -> None:
+    """Run the configured and custom checks; raise recqual failures.
+
+    ``pinned``: the body was replaced by a known-valid one (stateful runs) so the links can fire;
+    Schemathesis re-derives the case's metadata from the edit and may then call it "negative".
+    """
+    response = to_response(reply, client.config.verify)
+    checks = [server_error] if path_value_reroutes(case) else None
+    custom = [c for c in CUSTOM_CHECKS if not (pinned and c in PINNED_EXEMPT)]
+    try:
+        case.validate_response(
+            response,
+            checks=checks,
+            additional_checks=None if checks else custom,
+            transport_kwargs={"base_url": client.config.base_url.rstrip("/") + base_path(case)},
+        )
+    except FailureGroup as group:
+        raise convert(group, case, reply) from None

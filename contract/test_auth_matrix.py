@@ -1,0 +1,358 @@
+"""Who may do what (reference section 5, A-15): 401 without valid credentials, 403 beyond one's level.
+
+Invariants:
+
+- missing or wrong credentials are 401 on every operation, whatever else is wrong with the request
+  (documented: Basic auth on every operation, 401 = authentication failed);
+- each level gets exactly its rights, on an otherwise valid request so that no other error applies
+  (the order of 400/403/404 when several apply is left open by the reference, so never tested):
+  level 10 everything; levels 1/2 their own line (start with no body, /Mine, own device/DN) and
+  403 on other lines (documented); level 2 also lists/gets/downloads its *own* completed recordings,
+  others' are 403 and absent from the list (A-15); level 0 is 403 on everything (A-15);
+- ``/Mine`` lists exactly the caller's live recordings.
+
+A trivial server that allows everything fails the 403 rows; one that forbids everything fails the
+allowed rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from contract import api, expect
+from contract.client import ApiClient, Credentials, Reply
+from contract.scene import Call, Scene, User
+from contract.target import LEVELS
+from strategies import audio
+
+READ_OPS = (
+    "listRecordings",
+    "getRecording",
+    "downloadRecording",
+    "listActiveRecordings",
+    "listMyActiveRecordings",
+)
+ALL_OPS = tuple(api.OPERATIONS)
+
+
+def harmless_request(op: str) -> Callable[[ApiClient], Reply]:
+    """A request that changes nothing even if a faulty server executed it without credentials."""
+    ghost = str(uuid.uuid4())
+    nowhere = "rq-no-such-line-" + ghost[:8]
+    requests: dict[str, Callable[[ApiClient], Reply]] = {
+        "listRecordings": lambda c: api.list_recordings(c, {"localPartyNumber": nowhere}),
+        "getRecording": lambda c: api.get_recording(c, ghost),
+        "downloadRecording": lambda c: api.download_recording(c, ghost),
+        "uploadRecording": lambda c: api.upload_recording(
+            c, {"startDateTime": "x"}, b"not audio", "audio/wav"
+        ),
+        "listActiveRecordings": lambda c: api.list_active(c, deviceName=nowhere),
+        "listMyActiveRecordings": lambda c: api.list_mine(c),
+        "startRecording": lambda c: api.start(c, {"deviceName": nowhere, "directoryNumber": nowhere}),
+        "stopRecordingByLine": lambda c: api.stop_by_line(c, nowhere, nowhere),
+        "stopRecording": lambda c: api.stop(c, ghost),
+        "stopMyRecording": lambda c: api.stop_mine(c),
+        "pauseRecording": lambda c: api.pause(c, ghost),
+        "resumeRecording": lambda c: api.resume(c, ghost),
+        "pauseRecordingsByLine": lambda c: api.pause_by_line(c, nowhere),
+        "resumeRecordingsByLine": lambda c: api.resume_by_line(c, nowhere),
+    }
+    return requests[op]
+
+
+def _params(ops: tuple[str, ...]) -> list[Any]:
+    return [pytest.param(op, id=op) for op in ops]
+
+
+@pytest.mark.recqual(family="auth", operation="(each)", check="missing credentials are 401", writes=False)
+@pytest.mark.parametrize("operation", _params(READ_OPS))
+def test_missing_credentials_read(operation: str, scene: Scene) -> None:
+    reply = harmless_request(operation)(scene.api.as_user(None))
+    expect.status(reply, 401, check="missing credentials are 401", why="no Authorization header")
+
+
+@pytest.mark.recqual(family="auth", operation="(each)", check="missing credentials are 401")
+@pytest.mark.parametrize("operation", _params(tuple(op for op in ALL_OPS if op not in READ_OPS)))
+def test_missing_credentials_write(operation: str, scene: Scene) -> None:
+    reply = harmless_request(operation)(scene.api.as_user(None))
+    expect.status(reply, 401, check="missing credentials are 401", why="no Authorization header")
+
+
+def _wrong(scene: Scene) -> ApiClient:
+    admin = scene.user("l10").credentials
+    return scene.api.as_user(Credentials(admin.username, admin.password + "-wrong", "wrong-password"))
+
+
+@pytest.mark.recqual(family="auth", operation="(each)", check="wrong password is 401", writes=False)
+@pytest.mark.parametrize("operation", _params(READ_OPS))
+def test_wrong_password_read(operation: str, scene: Scene) -> None:
+    reply = harmless_request(operation)(_wrong(scene))
+    expect.status(reply, 401, check="wrong password is 401", why="a real username with a wrong password")
+
+
+@pytest.mark.recqual(family="auth", operation="(each)", check="wrong password is 401")
+@pytest.mark.parametrize("operation", _params(tuple(op for op in ALL_OPS if op not in READ_OPS)))
+def test_wrong_password_write(operation: str, scene: Scene) -> None:
+    reply = harmless_request(operation)(_wrong(scene))
+    expect.status(reply, 401, check="wrong password is 401", why="a real username with a wrong password")
+
+
+@pytest.mark.recqual(family="auth", operation="(each)", check="malformed Authorization is 401", writes=False)
+@pytest.mark.parametrize("operation", _params(READ_OPS))
+@pytest.mark.parametrize("header", ["Basic", "Basic !!!notbase64", "Bearer abc", "Basic " + "Og=="])
+def test_malformed_authorization(operation: str, header: str, scene: Scene) -> None:
+    reply = _with_authorization(scene, operation, header)
+    expect.status(reply, 401, check="malformed Authorization is 401", why=f"Authorization: {header!r}")
+
+
+def _with_authorization(scene: Scene, operation: str, header: str) -> Reply:
+    method, path = api.OPERATIONS[operation]
+    path = path.replace("{id}", str(uuid.uuid4()))
+    return scene.api.request(method, path, operation=operation, authorization=header)
+
+
+# --------------------------------------------------------------------------------- the level matrix
+
+
+@dataclass
+class Situation:
+    """An otherwise-valid request for ``op`` by ``caller``, on their own or someone else's resource."""
+
+    caller: User
+    other: User
+    send: Callable[[ApiClient], Reply] = api.list_mine
+    own_ids: set[str] = field(default_factory=set)
+    other_ids: set[str] = field(default_factory=set)
+
+
+def _live_on(scene: Scene, admin: ApiClient, user: User, *, paused: bool = False) -> tuple[Call, str]:
+    """A connected call on ``user``'s own line with a live recording started by level 10."""
+    assert user.line is not None
+    call = scene.connect(user.line)
+    reply = api.start(
+        admin, {"deviceName": user.line.device_name, "directoryNumber": user.line.directory_number}
+    )
+    expect.status(reply, 201, check="set-up: start a recording", why="level 10 starts a connected line")
+    rec = str(reply.json()["id"])
+    if paused:
+        expect.status(api.pause(admin, rec), 204, check="set-up: pause", why="level 10 pauses it")
+    return call, rec
+
+
+def _completed_for(scene: Scene, admin: ApiClient, user: User) -> str:
+    """A completed recording owned by ``user`` (uploaded by level 10 with localParty = user)."""
+    meta = {
+        "startDateTime": "2024-05-01T10:00:00Z",
+        "duration": "PT1S",
+        "direction": 2,
+        "localParty": {"username": user.username, "phoneNumber": user.extension or scene.number()},
+        "remoteParty": {"phoneNumber": scene.number()},
+    }
+    reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.2), "audio/wav")
+    expect.status(reply, 201, check="set-up: upload", why="level 10 uploads a recording")
+    return str(reply.json()["id"])
+
+
+def build(scene: Scene, admin: ApiClient, role: str, op: str, variant: str) -> Situation:
+    """Set the scene for (role, op, variant) and return the request to send as the caller."""
+    caller = scene.new_user(LEVELS[role], stem=f"auth{role}")
+    other = scene.new_user(1, stem="other")
+    target = caller if variant.startswith("own") else other
+    s = Situation(caller, other)
+    line = target.line
+    assert line is not None
+    if op == "listRecordings":
+        s.own_ids.add(_completed_for(scene, admin, caller))
+        s.other_ids.add(_completed_for(scene, admin, other))
+        s.send = api.list_recordings
+    elif op in ("getRecording", "downloadRecording"):
+        rec = _completed_for(scene, admin, target)
+        s.send = (
+            (lambda c: api.get_recording(c, rec))
+            if op == "getRecording"
+            else (lambda c: api.download_recording(c, rec))
+        )
+    elif op == "uploadRecording":
+        meta = {
+            "startDateTime": "2024-05-02T10:00:00Z",
+            "duration": "PT1S",
+            "direction": 1,
+            "localParty": {"username": target.username, "phoneNumber": line.directory_number},
+        }
+        s.send = lambda c: api.upload_recording(c, meta, audio.wav("pcm16", seconds=0.2), "audio/wav")
+    elif op == "listActiveRecordings":
+        _, rec = _live_on(scene, admin, target)
+        s.send = lambda c: api.list_active(c, deviceName=line.device_name)
+    elif op == "listMyActiveRecordings":
+        s.own_ids.add(_live_on(scene, admin, caller)[1])
+        s.other_ids.add(_live_on(scene, admin, other)[1])
+        s.send = api.list_mine
+    elif op == "startRecording":
+        scene.connect(line)
+        body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+        s.send = (lambda c: api.start(c)) if variant == "own-nobody" else (lambda c: api.start(c, body))
+    elif op == "stopRecordingByLine":
+        _live_on(scene, admin, target)
+        s.send = lambda c: api.stop_by_line(c, line.device_name, line.directory_number)
+    elif op == "stopMyRecording":
+        _live_on(scene, admin, target)
+        s.send = api.stop_mine
+    elif op in ("stopRecording", "pauseRecording"):
+        _, rec = _live_on(scene, admin, target)
+        s.send = (lambda c: api.stop(c, rec)) if op == "stopRecording" else (lambda c: api.pause(c, rec))
+    elif op == "resumeRecording":
+        _, rec = _live_on(scene, admin, target, paused=True)
+        s.send = lambda c: api.resume(c, rec)
+    elif op == "pauseRecordingsByLine":
+        _live_on(scene, admin, target)
+        s.send = lambda c: api.pause_by_line(c, line.directory_number)
+    elif op == "resumeRecordingsByLine":
+        _live_on(scene, admin, target, paused=True)
+        s.send = lambda c: api.resume_by_line(c, line.directory_number)
+    return s
+
+
+SUCCESS = {op: 200 if method == "GET" else 204 for op, (method, _) in api.OPERATIONS.items()}
+SUCCESS.update(uploadRecording=201, startRecording=201)
+
+OWN_LINE_OPS = (
+    "startRecording",
+    "stopRecordingByLine",
+    "stopRecording",
+    "pauseRecording",
+    "resumeRecording",
+    "pauseRecordingsByLine",
+    "resumeRecordingsByLine",
+)
+"""Live operations a user may run on their own line (A-15) and only level 10 on others' (documented)."""
+
+
+def expected(role: str, op: str, variant: str) -> tuple[int, str]:
+    """(status, provenance) the reference predicts for ``role`` doing ``op`` on ``variant``."""
+    level = LEVELS[role]
+    if level == 10:
+        return SUCCESS[op], "documented"
+    if level == 0:
+        return 403, "A-15"
+    if op in OWN_LINE_OPS:
+        if variant == "other":
+            return 403, "documented"
+        return SUCCESS[op], "A-15"
+    if op in ("stopMyRecording", "listMyActiveRecordings"):
+        return SUCCESS[op], "A-15"
+    if op == "listActiveRecordings":
+        return 403, "documented"
+    if op == "uploadRecording":
+        return 403, "A-15"
+    if op in ("getRecording", "downloadRecording"):
+        if level == 2 and variant == "own":
+            return 200, "documented"
+        return 403, "A-15"
+    if op == "listRecordings":
+        return (200, "A-15") if level == 2 else (403, "A-15")
+    raise AssertionError(f"no expectation for {role} {op} {variant}")  # pragma: no cover
+
+
+def _variants(op: str) -> tuple[str, ...]:
+    if op == "startRecording":
+        return ("own-nobody", "own", "other")
+    if op in OWN_LINE_OPS or op in ("getRecording", "downloadRecording", "listActiveRecordings"):
+        return ("own", "other")
+    return ("own",)
+
+
+MATRIX = [
+    pytest.param(role, op, variant, id=f"{role}-{op}-{variant}")
+    for role in ("l10", "l2", "l1", "l0")
+    for op in ALL_OPS
+    for variant in _variants(op)
+]
+
+
+@pytest.mark.recqual(family="auth", operation="(each)", check="level permissions", needs=("emulator",))
+@pytest.mark.parametrize(("role", "operation", "variant"), MATRIX)
+def test_level_permissions(role: str, operation: str, variant: str, scene: Scene, admin: ApiClient) -> None:
+    """Each level, each operation, on its own and on another user's line or recording."""
+    status, provenance = expected(role, operation, variant)
+    situation = build(scene, admin, role, operation, variant)
+    reply = situation.send(scene.client_for(situation.caller))
+    why = f"level {LEVELS[role]} {operation} on {'its own' if variant.startswith('own') else 'another'} " + (
+        "line or recording"
+    )
+    expect.status(reply, status, check="level permissions", why=why, provenance=provenance)
+    if operation in ("listRecordings", "listMyActiveRecordings") and reply.status == 200:
+        _visible_only_own(reply, situation, operation, role)
+
+
+def _visible_only_own(reply: Reply, s: Situation, operation: str, role: str) -> None:
+    body = reply.json()
+    items = body.get("recordings", []) if isinstance(body, dict) else body
+    seen = {str(item.get("id", "")).lower() for item in items if isinstance(item, dict)}
+    own = {i.lower() for i in s.own_ids}
+    others = {i.lower() for i in s.other_ids}
+    check = "own recordings only" if operation == "listRecordings" else "/Mine shows only the caller's own"
+    provenance = "A-15" if operation == "listRecordings" else "documented"
+    expect.that(
+        own <= seen,
+        reply,
+        check=check,
+        title="the caller's own recordings are missing",
+        expected=sorted(own),
+        actual=sorted(seen & (own | others)),
+        provenance=provenance,
+    )
+    if operation == "listRecordings" and LEVELS[role] == 10:
+        return
+    expect.that(
+        not (others & seen),
+        reply,
+        check=check,
+        title="another user's recordings are visible",
+        expected="none of " + ", ".join(sorted(others)),
+        actual=sorted(others & seen),
+        provenance=provenance,
+    )
+
+
+# ------------------------------------------------------------------- real servers: what needs no set-up
+
+
+@pytest.mark.recqual(
+    family="auth", operation="(each)", check="level permissions (configured users)", writes=False
+)
+@pytest.mark.parametrize(
+    "operation", _params(("listRecordings", "listActiveRecordings", "listMyActiveRecordings"))
+)
+@pytest.mark.parametrize("role", ["l2", "l1", "l0"])
+def test_configured_users_reads(role: str, operation: str, scene: Scene) -> None:
+    """With only credentials (any target): the GET rows of the matrix that need no data.
+
+    get/download need a recording of a known owner; test_level_permissions covers them.
+    """
+    client = scene.client(role)
+    reply = harmless_request(operation)(client)
+    status, provenance = expected(role, operation, "other" if operation == "listActiveRecordings" else "own")
+    expect.status(
+        reply,
+        status,
+        check="level permissions",
+        why=f"level {LEVELS[role]} {operation}",
+        provenance=provenance,
+    )
+    if reply.status == 200 and operation == "listMyActiveRecordings":
+        username = scene.user(role).username.lower()
+        for item in reply.json():
+            owner = str(item.get("localParty", {}).get("username", "")).lower()
+            expect.that(
+                owner == username,
+                reply,
+                check="/Mine shows only the caller's own",
+                title="/Mine lists another user's recording",
+                expected=username,
+                actual=owner,
+            )

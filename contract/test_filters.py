@@ -1,0 +1,243 @@
+"""listRecordings filters select exactly what the RHS-Colon oracle says (reference 2.1, section 4).
+
+Invariant: for any valid combination of filters aimed at the corpus' own boundary values (bounds at,
+one tick and one second around stored instants; escapes; case variants), the server's result set is
+the oracle's ``select(corpus, params)``, most recent first, with an honest ``totalCount``; every
+malformed filter is 400 reason 0; and each parameter (including ``endTime``, ``direction``,
+``ownerUsername``, ``localPartyNumber``) really filters: it selects a strict, non-empty subset.
+
+A server that ignores a filter fails the "each parameter" rows; one that mishandles a bound by one
+tick fails the oracle comparison at the corpus' boundary values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import event, given, note, settings
+from hypothesis import strategies as st
+
+from contract import api, expect
+from contract.client import ApiClient, Reply
+from contract.corpus_support import UploadedCorpus, listed_ids, query
+from contract.provenance import RUN
+from strategies import corpus, filters
+from strategies.rhs_colon import DatetimeFilter, StringFilter, parse
+
+
+def provenance_of(params: dict[str, Any]) -> str:
+    """The assumptions a filter query's expected result rests on.
+
+    Always A-3 (filters combine with AND: isolation adds one); A-2 for endTime; A-11/A-12/A-14 for
+    RHS-Colon datetimes (bounds one 100-ns tick from stored values need 7-digit storage, operator
+    reading, zones, empty ``between``); A-4 for string matching (case rules).
+    """
+    tags = ["A-3"]
+    if "endTime" in params:
+        tags.append("A-2")
+    if any(isinstance(v, DatetimeFilter) for v in params.values()):
+        tags += ["A-11", "A-12", "A-14"]
+    if any(isinstance(v, StringFilter) for v in params.values()) or "ownerUsername" in params:
+        tags += ["A-4", "A-12"]
+    return ",".join(dict.fromkeys(tags))
+
+
+def assert_matches_oracle(reply: Reply, uploaded: UploadedCorpus, params: dict[str, Any], check: str) -> None:
+    """Same recordings as the oracle, in the documented order, with the right totalCount."""
+    provenance = provenance_of(params)
+    shown = corpus.query_params(params)
+    expect.status(reply, 200, check=check, why=f"valid filters {shown}", provenance=provenance)
+    body = expect.json_body(reply, check=check)
+    expected = corpus.select(uploaded.items, params)
+    expected_ids = [uploaded.id_of(r) for r in expected]
+    actual_ids = listed_ids(reply)
+    missing = [uploaded.describe(i) for i in expected_ids if i not in actual_ids]
+    extra = [uploaded.describe(i) for i in actual_ids if i not in expected_ids]
+    expect.that(
+        not missing and not extra,
+        reply,
+        check=check,
+        title=f"result set differs from the oracle for {shown}",
+        expected=f"{len(expected_ids)} recordings",
+        actual=f"{len(actual_ids)} recordings",
+        provenance=provenance,
+        notes=[f"missing: {m}" for m in missing[:5]] + [f"unexpected: {e}" for e in extra[:5]],
+    )
+    starts = [uploaded.ids[i].start.ticks for i in actual_ids]
+    expect.that(
+        starts == sorted(starts, reverse=True),
+        reply,
+        check="most recent first",
+        title="recordings are not ordered by start time, most recent first",
+        expected="startTime descending",
+        actual=[uploaded.ids[i].start.isoformat() for i in actual_ids][:10],
+    )
+    expect.that(
+        body.get("totalCount") == len(expected_ids),
+        reply,
+        check="totalCount honest",
+        title=f"totalCount does not count the matches of {shown}",
+        expected=len(expected_ids),
+        actual=body.get("totalCount"),
+        provenance=provenance,
+    )
+
+
+def _queries(uploaded: UploadedCorpus) -> st.SearchStrategy[dict[str, Any]]:
+    """1 to 3 filters on distinct parameters, aimed at the corpus, plus a pick of isolation value."""
+    pairs = st.one_of(corpus.filters_for(uploaded.items), corpus.plain_filters_for(uploaded.items))
+    return st.lists(pairs, min_size=1, max_size=3, unique_by=lambda p: p[0]).map(dict)
+
+
+@pytest.mark.recqual(
+    family="filters", operation="listRecordings", check="filters match the oracle", provenance="A-3"
+)
+def test_valid_filters_match_oracle(uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    @settings(max_examples=RUN.examples(full=300, quick=60))
+    @given(params=_queries(uploaded_corpus), pick=st.integers(0, 1))
+    def check(params: dict[str, Any], pick: int) -> None:
+        params = uploaded_corpus.isolate(params, pick)
+        for name, value in params.items():
+            event(f"{name}:{getattr(value, 'op', 'equals')}")
+        note(f"query: {corpus.query_params(params)}")
+        assert_matches_oracle(query(admin, params), uploaded_corpus, params, "filters match the oracle")
+
+    check()
+
+
+@pytest.mark.recqual(
+    family="filters",
+    operation="listRecordings",
+    check="malformed filters are 400 reason 0",
+    provenance="A-13",
+)
+def test_malformed_filters_rejected(uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    malformed = st.one_of(
+        st.tuples(st.sampled_from(("startTime", "endTime")), filters.malformed_filters("datetime")),
+        st.tuples(st.just("remoteParty"), filters.malformed_filters("string")),
+    )
+
+    @settings(max_examples=RUN.examples(full=150, quick=20))
+    @given(case=malformed)
+    def check(case: tuple[str, filters.MalformedFilter]) -> None:
+        name, bad = case
+        event(f"{bad.kind}:{bad.rule}")
+        note(f"{name}={bad.text!r}: {bad.why}")
+        params = {name: bad.text, "localPartyNumber": uploaded_corpus.locals_[0]}
+        provenance = ",".join(dict.fromkeys(("A-13", *getattr(bad, "assumptions", ()))))
+        reply = api.list_recordings(admin, params)
+        expect.reason(
+            reply,
+            0,
+            check="malformed filters are 400 reason 0",
+            why=f"{name}: {bad.why}",
+            provenance=provenance,
+        )
+
+    check()
+
+
+def _strict_subset(uploaded: UploadedCorpus, candidates: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The first candidate filter selecting a strict, non-empty part of the isolated corpus."""
+    isolated = uploaded.isolate({})
+    base = corpus.select(uploaded.items, isolated)
+    for name, value in candidates:
+        params = {**isolated, name: value}
+        chosen = corpus.select(uploaded.items, params)
+        if 0 < len(chosen) < len(base):
+            return params
+    raise AssertionError(f"corpus cannot discriminate {candidates[0][0]} (anchors should prevent this)")
+
+
+def _candidates(uploaded: UploadedCorpus, name: str) -> list[tuple[str, Any]]:
+    items = uploaded.items
+    if name == "startTime":
+        return [(name, DatetimeFilter("before", r.start, zone="Z")) for r in items]
+    if name == "endTime":
+        return [(name, DatetimeFilter("after", r.end, zone="Z")) for r in items]
+    if name == "remoteParty":
+        return [
+            (name, StringFilter("contains", r.remote_party_number[:4], True))
+            for r in items
+            if len(r.remote_party_number) >= 4
+        ]
+    if name == "direction":
+        return [(name, d) for d in (0, 1, 2)]
+    if name == "ownerUsername":
+        return [(name, owner) for owner in sorted({r.owner_username for r in items})]
+    return []
+
+
+@pytest.mark.recqual(
+    family="filters", operation="listRecordings", check="each parameter filters", provenance="A-3"
+)
+@pytest.mark.parametrize(
+    "name", ["startTime", "endTime", "remoteParty", "direction", "ownerUsername", "localPartyNumber"]
+)
+def test_each_parameter_filters(name: str, uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    """A server that ignores one parameter returns the whole isolated set: caught here by design."""
+    if name == "localPartyNumber":
+        params = {"localPartyNumber": uploaded_corpus.locals_[1]}
+    else:
+        candidates = _candidates(uploaded_corpus, name)
+        if name == "ownerUsername" and len({c[1] for c in candidates}) < 2:
+            pytest.skip("one owner only (real server without a second configured user)")
+        params = _strict_subset(uploaded_corpus, candidates)
+    assert_matches_oracle(query(admin, params), uploaded_corpus, params, f"{name} filters")
+
+
+@pytest.mark.recqual(
+    family="filters", operation="listRecordings", check="unknown parameters are ignored", provenance="A-4"
+)
+def test_unknown_parameter_ignored(uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    """The old name ``remotePartyNumber`` (and any unknown name) does not filter (A-4)."""
+    params = uploaded_corpus.isolate({})
+    reply = api.list_recordings(
+        admin, {**corpus.query_params(params), "remotePartyNumber": "no-such-number", "rqUnknown": "1"}
+    )
+    assert_matches_oracle(reply, uploaded_corpus, params, "unknown parameters are ignored")
+
+
+@pytest.mark.recqual(
+    family="filters", operation="listRecordings", check="empty plain filter matches nothing", provenance="A-4"
+)
+@pytest.mark.parametrize("name", ["ownerUsername", "localPartyNumber"])
+def test_empty_plain_filter(name: str, uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    reply = api.list_recordings(admin, {name: ""})
+    expect.status(
+        reply, 200, check="empty plain filter matches nothing", why=f"{name}= (empty)", provenance="A-4"
+    )
+    body = expect.json_body(reply, check="empty plain filter matches nothing")
+    expect.that(
+        body.get("totalCount") == 0 and body.get("recordings") == [],
+        reply,
+        check="empty plain filter matches nothing",
+        title=f"{name}= should equal the empty string",
+        expected="totalCount 0, no recordings",
+        actual=f"totalCount {body.get('totalCount')}",
+        provenance="A-4",
+    )
+
+
+@pytest.mark.recqual(family="filters", operation="listRecordings", check="documented filter examples")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "after:2023-01-01T00:00:00Z",
+        "between:2018-11-01T00:00:00Z;2018-11-02T00:00:00Z",
+        "before:2018-10-10T13:05:34Z",
+        "equals:2018-11-01T00:00:00Z",
+        "2018-11-01T00:00:00Z",
+    ],
+)
+def test_documented_examples_accepted(text: str, uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    """The vendor's own example values are accepted (documented) and select per the oracle."""
+    params = uploaded_corpus.isolate({"startTime": text})
+    reply = api.list_recordings(admin, params)
+    expect.status(
+        reply, 200, check="documented filter examples", why=f"the vendor's example startTime={text}"
+    )
+    assert_matches_oracle(
+        reply, uploaded_corpus, {**params, "startTime": parse(text, "datetime")}, "documented filter examples"
+    )

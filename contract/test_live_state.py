@@ -1,0 +1,522 @@
+"""Live recordings behave as a small state machine (reference 2.3, A-7, A-8, A-15..A-18).
+
+Invariant: for any sequence of start (with a body by device, DN or both; with no body as the line's
+own user), pause/resume (by id and by line), stop (by id, by line, ``/Mine``), hang-up and waiting,
+every status is the one the model in ``contract/live_model.py`` predicts (201/204/400/409/429), and
+after every step the live list holds exactly the model's recordings with the right ``isPaused`` and a
+``duration`` within the client-clock bounds of the recorded time (A-8: it does not grow while paused).
+A stopped or hung-up recording leaves the live list at once and is listed as a completed recording
+within 2 seconds with the line's owner, the start time, the call's parties and direction (A-7).
+
+Needs the emulator control plane (calls are placed and hung up by the test); on a real server the
+live checks that need no set-up are in ``test_races.py`` and ``test_auth_matrix.py``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
+
+from contract import api, expect
+from contract.client import ApiClient, Reply
+from contract.live_model import TICK_TOLERANCE_S, LineModel, LiveModel, LiveRec, Outcome, now
+from contract.provenance import RUN
+from contract.scene import Scene, User
+from strategies.durations import parse_iso_duration
+from strategies.rhs_colon import TICKS_PER_SECOND, Instant
+
+N_LINES = 3
+HANDOVER_S = 2.0
+HANDOVER_SLACK_S = 0.5
+
+
+def check_outcome(reply: Reply, outcome: Outcome, check: str) -> None:
+    expect.status(reply, outcome.statuses, check=check, why=outcome.why, provenance=outcome.provenance)
+    if outcome.reason is not None:
+        expect.reason(reply, outcome.reason, check=check, why=outcome.why, provenance=outcome.provenance)
+
+
+def timed(send: Callable[[], Reply]) -> tuple[Reply, float, float]:
+    sent = now()
+    reply = send()
+    return reply, sent, now()
+
+
+def duration_s(text: str) -> float:
+    return parse_iso_duration(text) / TICKS_PER_SECOND
+
+
+class LiveMachine(RuleBasedStateMachine):
+    """One rule per operation; the model decides each status; an invariant compares the live list."""
+
+    scene: ClassVar[Scene]
+    admin: ClassVar[ApiClient]
+    recordings = Bundle("recordings")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = LiveModel([])
+        self.users: list[User] = []
+
+    @initialize()
+    def set_the_scene(self) -> None:
+        self.users = [self.scene.new_user(1, stem="live") for _ in range(N_LINES)]
+        self.model = LiveModel(
+            [LineModel(u.device_name or "", u.extension or "", u.username) for u in self.users]
+        )
+        for i in range(N_LINES):
+            self._connect(i)
+
+    def teardown(self) -> None:
+        for line in self.model.lines:
+            if line.call_id is not None:
+                self.scene.control.hang_up(line.call_id)  # type: ignore[union-attr]
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _owner(self, i: int) -> ApiClient:
+        return self.scene.client_for(self.users[i])
+
+    def _connect(self, i: int) -> None:
+        user = self.users[i]
+        assert user.line is not None
+        call = self.scene.connect(user.line, direction=1 + i % 2)
+        line = self.model.lines[i]
+        line.call_id, line.direction, line.remote = call.call_id, call.direction, call.remote_number
+
+    def _started(self, i: int, reply: Reply, sent: float, received: float) -> str:
+        rec_id = str(reply.json().get("id", "")).lower()
+        self.model.started(i, rec_id, sent, received)
+        return rec_id
+
+    def _handover(self, rec: LiveRec, check: str) -> None:
+        """A-7: the completed recording shows up within 2 s with owner, start, parties, direction."""
+        line = self.model.lines[rec.line]
+        deadline = now() + HANDOVER_S + HANDOVER_SLACK_S
+        while True:
+            reply = api.list_recordings(self.admin, {"ownerUsername": line.owner})
+            items = reply.json().get("recordings", []) if reply.status == 200 else []
+            if len(items) >= line.completed or now() > deadline:
+                break
+            time.sleep(0.1)
+        expect.that(
+            len(items) == line.completed,
+            reply,
+            check=check,
+            title=f"stopped recordings of {line.owner} are not all listed within {HANDOVER_S:g}s",
+            expected=f"{line.completed} completed recordings",
+            actual=f"{len(items)}",
+            provenance="A-7",
+        )
+        newest = items[0]
+        lower, upper = rec.time.lower, rec.time.upper
+        got = duration_s(str(newest.get("duration", "PT0S")))
+        fields = {
+            "localPartyNumber": (newest.get("localPartyNumber") == line.dn, line.dn),
+            "remotePartyNumber": (newest.get("remotePartyNumber") == line.remote, line.remote),
+            "direction": (newest.get("direction") == line.direction, line.direction),
+            "duration": (
+                lower - TICK_TOLERANCE_S <= got <= upper + TICK_TOLERANCE_S,
+                f"{lower:.2f}..{upper:.2f}s",
+            ),
+        }
+        if rec.started_at is not None:
+            gap = abs(Instant.parse(str(newest.get("startTime"))).ticks - Instant.parse(rec.started_at).ticks)
+            fields["startTime"] = (gap <= TICK_TOLERANCE_S * TICKS_PER_SECOND, rec.started_at)
+        for name, (ok, want) in fields.items():
+            expect.that(
+                ok,
+                reply,
+                check=check,
+                title=f"the completed recording's {name} is not the call's",
+                expected=want,
+                actual=newest.get(name),
+                provenance="A-7,A-8" if name == "duration" else "A-7",
+            )
+
+    # -- rules -------------------------------------------------------------------------------------
+
+    @rule(
+        target=recordings,
+        i=st.integers(0, N_LINES - 1),
+        how=st.sampled_from(["device", "dn", "both"]),
+        mode=st.sampled_from([None, 0, 1]),
+        as_owner=st.booleans(),
+    )
+    def start_with_body(self, i: int, how: str, mode: int | None, as_owner: bool) -> Any:
+        line = self.model.lines[i]
+        body: dict[str, Any] = {}
+        if how in ("device", "both"):
+            body["deviceName"] = line.device
+        if how in ("dn", "both"):
+            body["directoryNumber"] = line.dn
+        if mode is not None:
+            body["mode"] = mode
+        client = self._owner(i) if as_owner else self.admin
+        outcome = self.model.start(i)
+        if as_owner:
+            outcome = Outcome(
+                outcome.statuses,
+                outcome.reason,
+                "A-15" if outcome.provenance == "documented" else outcome.provenance + ",A-15",
+                outcome.why + " (own line, level 1)",
+            )
+        reply, sent, received = timed(lambda: api.start(client, body))
+        note(f"start {body} as {'owner' if as_owner else 'level 10'} -> {reply.status}")
+        check_outcome(reply, outcome, "start by line")
+        if reply.status == 201:
+            return self._started(i, reply, sent, received)
+        return str(uuid.uuid4())
+
+    @rule(target=recordings, i=st.integers(0, N_LINES - 1))
+    def start_own_line_no_body(self, i: int) -> Any:
+        outcome = self.model.start(i)
+        outcome = Outcome(outcome.statuses, outcome.reason, "A-15,A-16", outcome.why + " (no body: own line)")
+        reply, sent, received = timed(lambda: api.start(self._owner(i)))
+        check_outcome(reply, outcome, "start with no body")
+        if reply.status == 201:
+            return self._started(i, reply, sent, received)
+        return str(uuid.uuid4())
+
+    @rule(body=st.sampled_from([{}, {"mode": 1}, {"deviceName": ""}]))
+    def start_naming_no_line(self, body: dict[str, Any]) -> None:
+        reply = api.start(self.admin, body)
+        check_outcome(
+            reply,
+            Outcome.of(400, f"body {body} names no line", reason=0, provenance="A-16"),
+            "start naming no line",
+        )
+
+    @rule()
+    def start_unknown_line(self) -> None:
+        unknown = f"SEPRQ{uuid.uuid4().hex[:10].upper()}"
+        reply = api.start(self.admin, {"deviceName": unknown})
+        check_outcome(
+            reply,
+            Outcome.of(400, "the line does not exist", reason=1, provenance="A-16"),
+            "start on an unknown line",
+        )
+        body = reply.json_or_none()
+        expect.that(
+            isinstance(body, dict) and "deviceName" in body,
+            reply,
+            check="start on an unknown line",
+            title="400 reason 1 without deviceName",
+            expected="a deviceName field",
+            actual=body,
+        )
+
+    @rule(i=st.integers(0, N_LINES - 1), mode=st.sampled_from([2, 7, -1, "0"]))
+    def start_invalid_mode(self, i: int, mode: Any) -> None:
+        line = self.model.lines[i]
+        if not self.model.only_mode_error_applies(i):
+            return
+        reply = api.start(self.admin, {"deviceName": line.device, "mode": mode})
+        check_outcome(
+            reply, Outcome.of(400, f"mode {mode!r} is not 0 or 1", reason=2), "start with invalid mode"
+        )
+
+    @rule(rec=recordings)
+    def pause_by_id(self, rec: str) -> None:
+        outcome = self.model.pause(rec)
+        reply, sent, received = timed(lambda: api.pause(self.admin, rec))
+        check_outcome(reply, outcome, "pause by id")
+        if reply.status == 204:
+            self.model.paused(rec, sent, received)
+
+    @rule(rec=recordings)
+    def resume_by_id(self, rec: str) -> None:
+        outcome = self.model.resume(rec)
+        reply, sent, received = timed(lambda: api.resume(self.admin, rec))
+        check_outcome(reply, outcome, "resume by id")
+        if reply.status == 204:
+            self.model.resumed(rec, sent, received)
+
+    @rule(rec=consumes(recordings))
+    def stop_by_id(self, rec: str) -> None:
+        outcome = self.model.stop(rec)
+        reply, sent, received = timed(lambda: api.stop(self.admin, rec))
+        check_outcome(reply, outcome, "stop by id")
+        if reply.status == 204:
+            self._handover(self.model.stopped_rec(rec, sent, received), "stop hands over")
+
+    @rule(i=st.integers(0, N_LINES - 1), as_owner=st.booleans(), pause=st.booleans())
+    def pause_or_resume_by_line(self, i: int, as_owner: bool, pause: bool) -> None:
+        line = self.model.lines[i]
+        outcome = self.model.on_line(i, "pause" if pause else "resume")
+        provenance = "A-17" if outcome.statuses == {409} else outcome.provenance
+        if as_owner:
+            provenance += ",A-15"
+        outcome = Outcome(outcome.statuses, outcome.reason, provenance, outcome.why + " (by DN)")
+        client = self._owner(i) if as_owner else self.admin
+        send = api.pause_by_line if pause else api.resume_by_line
+        reply, sent, received = timed(lambda: send(client, line.dn))
+        check_outcome(reply, outcome, "pause/resume by line")
+        if reply.status == 204 and line.rec is not None:
+            (self.model.paused if pause else self.model.resumed)(line.rec.rec_id, sent, received)
+
+    @rule(i=st.integers(0, N_LINES - 1), how=st.sampled_from(["line", "mine"]))
+    def stop_by_line_or_mine(self, i: int, how: str) -> None:
+        line = self.model.lines[i]
+        outcome = self.model.on_line(i, "stop")
+        if how == "mine":
+            outcome = Outcome(outcome.statuses, outcome.reason, "A-15", outcome.why + " (/Mine, level 1)")
+            reply, sent, received = timed(lambda: api.stop_mine(self._owner(i)))
+        else:
+            reply, sent, received = timed(lambda: api.stop_by_line(self.admin, line.device, line.dn))
+        check_outcome(reply, outcome, f"stop by {how}")
+        if reply.status == 204 and line.rec is not None:
+            self._handover(self.model.stopped_rec(line.rec.rec_id, sent, received), "stop hands over")
+
+    @rule(i=st.integers(0, N_LINES - 1))
+    def hang_up(self, i: int) -> None:
+        line = self.model.lines[i]
+        if line.call_id is None:
+            self._connect(i)
+            return
+        sent = now()
+        self.scene.control.hang_up(line.call_id)  # type: ignore[union-attr]
+        rec = self.model.hung_up(i, sent, now())
+        if rec is not None:
+            self._handover(rec, "hang-up hands over")
+
+    @rule(seconds=st.sampled_from([0.4, 0.9]))
+    def wait(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    @rule(i=st.integers(0, N_LINES - 1))
+    def list_mine(self, i: int) -> None:
+        reply = api.list_mine(self._owner(i))
+        expect.status(
+            reply, 200, check="/Mine", why="a level-1 user lists its own live recordings", provenance="A-15"
+        )
+        mine = {str(r.get("id", "")).lower() for r in reply.json()}
+        rec = self.model.lines[i].rec
+        want = {rec.rec_id} if rec else set()
+        expect.that(
+            mine == want,
+            reply,
+            check="/Mine shows only the caller's own",
+            title="/Mine does not list exactly the caller's live recordings",
+            expected=sorted(want),
+            actual=sorted(mine),
+        )
+
+    # -- the invariant -------------------------------------------------------------------------------
+
+    @invariant()
+    def live_list_agrees(self) -> None:
+        if not self.model.lines:
+            return
+        owners = {line.owner.lower() for line in self.model.lines}
+        reply, sent, received = timed(lambda: api.list_active(self.admin))
+        expect.status(reply, 200, check="live list", why="level 10 lists active recordings")
+        ours = {
+            str(r.get("id", "")).lower(): r
+            for r in reply.json()
+            if str((r.get("localParty") or {}).get("username", "")).lower() in owners
+        }
+        live = self.model.live()
+        expect.that(
+            set(ours) == set(live),
+            reply,
+            check="live list",
+            title="the live list is not the model's",
+            expected=sorted(live),
+            actual=sorted(ours),
+        )
+        for rec_id, item in ours.items():
+            rec = live[rec_id]
+            rec.started_at = rec.started_at or item.get("startedAt")
+            expect.that(
+                item.get("isPaused") is rec.paused,
+                reply,
+                check="live list isPaused",
+                title=f"isPaused of {rec_id} is wrong",
+                expected=rec.paused,
+                actual=item.get("isPaused"),
+            )
+            lower, upper = rec.time.bounds(sent, received)
+            got = duration_s(str(item.get("duration", "PT0S")))
+            expect.that(
+                lower - TICK_TOLERANCE_S <= got <= upper + TICK_TOLERANCE_S,
+                reply,
+                check="duration counts recorded time only",
+                title=f"duration of {rec_id} is outside the recorded-time bounds",
+                expected=f"{lower:.2f}s..{upper:.2f}s (±{TICK_TOLERANCE_S:g}s)",
+                actual=item.get("duration"),
+                provenance="A-8",
+            )
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=[
+        "startRecording",
+        "pauseRecording",
+        "resumeRecording",
+        "stopRecording",
+        "stopRecordingByLine",
+        "stopMyRecording",
+        "pauseRecordingsByLine",
+        "resumeRecordingsByLine",
+        "listActiveRecordings",
+        "listMyActiveRecordings",
+    ],
+    check="live state machine",
+    needs=("emulator",),
+)
+def test_live_state_machine(scene: Scene, admin: ApiClient) -> None:
+    from hypothesis.stateful import run_state_machine_as_test
+
+    LiveMachine.scene, LiveMachine.admin = scene, admin
+    run_state_machine_as_test(
+        LiveMachine,
+        settings=settings(
+            max_examples=RUN.examples(full=40, quick=10), stateful_step_count=RUN.examples(25, 15)
+        ),
+    )
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["pauseRecording", "resumeRecording", "listActiveRecordings"],
+    check="duration frozen while paused",
+    provenance="A-8",
+    needs=("emulator",),
+)
+def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
+    """Two reads 2.5 s apart while paused are equal (± one tick); the clock runs again after resume."""
+    user = scene.new_user(1, stem="freeze")
+    assert user.line is not None
+    scene.connect(user.line)
+    reply = api.start(admin, {"deviceName": user.line.device_name})
+    expect.status(reply, 201, check="set-up: start", why="a connected, unrecorded line")
+    rec = str(reply.json()["id"])
+    time.sleep(1.2)
+    expect.status(api.pause(admin, rec), 204, check="set-up: pause", why="a running recording")
+
+    def duration() -> tuple[float, Reply]:
+        listing = api.list_active(admin, deviceName=user.line.device_name)  # type: ignore[union-attr]
+        item = next(r for r in listing.json() if str(r["id"]).lower() == rec.lower())
+        return duration_s(item["duration"]), listing
+
+    first, _ = duration()
+    time.sleep(2.5)
+    second, listing = duration()
+    expect.that(
+        abs(second - first) <= TICK_TOLERANCE_S - 0.01 or second == first,
+        listing,
+        check="duration frozen while paused",
+        title="duration grew while the recording was paused",
+        expected=f"{first:g}s (frozen)",
+        actual=f"{second:g}s",
+        provenance="A-8",
+    )
+    expect.status(api.resume(admin, rec), 204, check="set-up: resume", why="a paused recording")
+    time.sleep(2.2)
+    third, listing = duration()
+    expect.that(
+        third >= second + 1.0,
+        listing,
+        check="duration runs after resume",
+        title="duration does not grow after resume",
+        expected=f">= {second + 1:g}s",
+        actual=f"{third:g}s",
+        provenance="A-8",
+    )
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=[
+        "startRecording",
+        "pauseRecording",
+        "resumeRecording",
+        "stopRecording",
+        "listActiveRecordings",
+        "listRecordings",
+    ],
+    check="configured lines: start, pause, resume, stop",
+    needs=("lines",),
+)
+def test_configured_lines(scene: Scene, admin: ApiClient) -> None:
+    """Real servers: on each ``[[lines]]`` entry (a connected call nobody records), one full cycle.
+
+    start 201 -> listed, running -> pause 204 -> paused -> pause 429 -> resume 204 -> resume 429 ->
+    stop 204 -> gone from the live list, stop again 409 -> a completed recording on that number.
+    """
+    for line in scene.settings.lines:
+        body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+        started_at = Instant.now()
+        reply = api.start(admin, body)
+        expect.status(
+            reply,
+            201,
+            check="configured lines: start",
+            why=f"{body}: a connected call, not recorded (as the --target-file promises)",
+        )
+        rec = str(reply.json()["id"])
+        scene.on_cleanup(lambda rec=rec: api.stop(admin, rec))
+
+        def listed(rec: str = rec, line: Any = line) -> dict[str, Any] | None:
+            listing = api.list_active(admin, deviceName=line.device_name)
+            expect.status(
+                listing, 200, check="configured lines: live list", why="level 10 lists active recordings"
+            )
+            return next((r for r in listing.json() if str(r.get("id", "")).lower() == rec.lower()), None)
+
+        item = listed()
+        expect.that(
+            item is not None and item.get("isPaused") is False,
+            reply,
+            check="configured lines: live list",
+            title="a started recording is not listed as running",
+            expected="isPaused false",
+            actual=item,
+        )
+        for send, status, why in (
+            (api.pause, 204, "pause a running recording"),
+            (api.pause, 429, "pause a paused recording"),
+            (api.resume, 204, "resume a paused recording"),
+            (api.resume, 429, "resume a running recording"),
+            (api.stop, 204, "stop a live recording"),
+            (api.stop, 409, "stop a stopped recording"),
+        ):
+            expect.status(send(admin, rec), status, check="configured lines: state changes", why=why)
+        expect.that(
+            listed() is None,
+            reply,
+            check="configured lines: live list",
+            title="a stopped recording is still listed as live",
+            expected="absent",
+            actual="listed",
+            provenance="A-7",
+        )
+        deadline = now() + HANDOVER_S + HANDOVER_SLACK_S
+        after = {
+            "localPartyNumber": line.directory_number,
+            "pageSize": 20,
+            "startTime": "after:" + (started_at - 60 * TICKS_PER_SECOND).isoformat(),
+        }
+        while True:
+            found = api.list_recordings(admin, after)
+            if found.status != 200 or found.json().get("recordings") or now() > deadline:
+                break
+            time.sleep(0.2)
+        expect.that(
+            bool(found.status == 200 and found.json().get("recordings")),
+            found,
+            check="configured lines: stop hands over",
+            title=f"no completed recording on the line's number within {HANDOVER_S:g}s",
+            expected="at least one",
+            actual=found.describe(),
+            provenance="A-7",
+        )

@@ -1,0 +1,193 @@
+"""Every operation of both specs answers as the spec says (Schemathesis: examples, coverage, fuzzing).
+
+Invariant: for any request Schemathesis draws from ``specs/`` (valid or deliberately invalid), the
+answer's status is declared for the operation, its body matches the declared schema and media type,
+invalid data is rejected with 400 and a documented reason, and nothing crashes (5xx other than the
+documented 501/503). 429 is a documented answer of the live operations, never rate limiting: no
+retry, no back-off. Stateful runs follow the specs' links (start -> stop/pause/resume, upload ->
+get/download). See ``contract/schema_support.py`` for each check that is on, off or replaced, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from schemathesis.generation.stateful import run_state_machine_as_test
+
+import specs
+from contract import schema_support
+from contract.client import ApiClient
+from contract.plugin import RecqualRun
+from contract.provenance import RUN
+from contract.scene import Scene
+from strategies import audio
+from strategies.schemathesis_formats import register_formats
+
+RECORDINGS_OPERATIONS = ("listRecordings", "getRecording", "downloadRecording", "uploadRecording")
+LIVE_OPERATIONS = tuple(sorted(schema_support.LIVE_OPERATIONS))
+READ_ONLY_SAFE = frozenset(
+    {"listRecordings", "getRecording", "downloadRecording", "listActiveRecordings", "listMyActiveRecordings"}
+)
+
+
+def _load(path: Any) -> schemathesis.BaseSchema:
+    register_formats()  # RHS-Colon formats get real filter values (strategies/), not arbitrary strings
+    config = schemathesis_config()
+    return schemathesis.openapi.from_path(str(path), config=config)
+
+
+def schemathesis_config() -> schemathesis.Config:
+    return schema_support.schemathesis_config(seed=RUN.seed, max_examples=RUN.examples(full=100, quick=10))
+
+
+@pytest.fixture(scope="session")
+def recordings_schema(recqual_run: RecqualRun) -> schemathesis.BaseSchema:
+    return _load(specs.RECORDINGS)
+
+
+@pytest.fixture(scope="session")
+def live_schema(recqual_run: RecqualRun) -> schemathesis.BaseSchema:
+    return _load(specs.LIVE_RECORDINGS)
+
+
+def _run_operation(schema: schemathesis.BaseSchema, operation: str, admin: ApiClient) -> None:
+    """Build the operation's Hypothesis test (examples + coverage + fuzzing phases) and run it.
+
+    Schemathesis' own pytest integration (``from_fixture``) is not usable with pytest 9 (it writes
+    ``node._nodeid``), so the test is built with the same builder it uses, one pytest item per
+    operation.
+    """
+    from schemathesis.generation.feedback import FeedbackSources
+    from schemathesis.pytest._test_builder import build_operation_test
+    from schemathesis.python._constants.orchestrator import make_constants_value_source
+
+    api_operation = schema.find_operation_by_id(operation)
+
+    def check_case(case: schemathesis.Case) -> None:
+        reply = schema_support.send(case, admin, bound_lists=not RUN.is_emulator)
+        schema_support.validate(case, reply, admin)
+
+    test = build_operation_test(
+        config=schema.config,
+        operation=api_operation,
+        test_func=check_case,
+        given_kwargs={},
+        feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
+    )
+    test()
+
+
+@pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance", writes=False)
+@pytest.mark.parametrize("operation", [op for op in RECORDINGS_OPERATIONS if op in READ_ONLY_SAFE])
+def test_recordings_reads(
+    operation: str, recordings_schema: schemathesis.BaseSchema, admin: ApiClient
+) -> None:
+    _run_operation(recordings_schema, operation, admin)
+
+
+@pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance")
+@pytest.mark.parametrize("operation", [op for op in RECORDINGS_OPERATIONS if op not in READ_ONLY_SAFE])
+def test_recordings_writes(
+    operation: str, recordings_schema: schemathesis.BaseSchema, admin: ApiClient
+) -> None:
+    _run_operation(recordings_schema, operation, admin)
+
+
+@pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance", writes=False)
+@pytest.mark.parametrize("operation", [op for op in LIVE_OPERATIONS if op in READ_ONLY_SAFE])
+def test_live_reads(operation: str, live_schema: schemathesis.BaseSchema, admin: ApiClient) -> None:
+    _run_operation(live_schema, operation, admin)
+
+
+@pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance")
+@pytest.mark.parametrize("operation", [op for op in LIVE_OPERATIONS if op not in READ_ONLY_SAFE])
+def test_live_writes(operation: str, live_schema: schemathesis.BaseSchema, admin: ApiClient) -> None:
+    _run_operation(live_schema, operation, admin)
+
+
+# ---------------------------------------------------------------------------------------- stateful
+
+
+def _machine(
+    schema: schemathesis.BaseSchema, client: ApiClient, pin: Callable[[schemathesis.Case], bool]
+) -> type:
+    base = schema.as_state_machine()
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        """Follows the spec's links; requests go through recqual's client and checks."""
+
+        def before_call(self, case: schemathesis.Case) -> None:
+            self._pinned = pin(case)
+
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+            self._reply = schema_support.send(case, client)
+            return schema_support.to_response(self._reply, client.config.verify)
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            schema_support.validate(case, self._reply, client, pinned=self._pinned)
+
+    return Machine
+
+
+def _stateful_settings() -> hypothesis.settings:
+    return hypothesis.settings(
+        max_examples=RUN.examples(full=25, quick=3, creates=True),
+        stateful_step_count=RUN.examples(full=15, quick=6),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+
+
+@pytest.mark.recqual(
+    family="schema",
+    operation=["startRecording", "stopRecording", "pauseRecording", "resumeRecording"],
+    check="stateful links (live)",
+    needs=("emulator",),
+)
+def test_live_links(live_schema: schemathesis.BaseSchema, admin: ApiClient, scene: Scene) -> None:
+    """start -> stop/pause/resume through the links, on a line that has a connected call."""
+    owner = scene.new_user(1, stem="links")
+    line = scene.new_line(owner)
+    scene.connect(line)
+
+    def pin(case: schemathesis.Case) -> bool:
+        if schema_support.operation_id(case) == "startRecording" and schema_support.is_positive(case):
+            case.body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+            return True
+        return False
+
+    run_state_machine_as_test(_machine(live_schema, admin, pin), settings=_stateful_settings())
+
+
+@pytest.mark.recqual(
+    family="schema",
+    operation=["uploadRecording", "getRecording", "downloadRecording"],
+    check="stateful links (upload)",
+)
+def test_upload_links(recordings_schema: schemathesis.BaseSchema, admin: ApiClient, scene: Scene) -> None:
+    """upload -> get/download through the links, with a valid recording so the links fire."""
+    owner = scene.user("l10")
+    sound = audio.wav("pcm16", seconds=0.2)
+
+    def pin(case: schemathesis.Case) -> bool:
+        if schema_support.operation_id(case) == "uploadRecording" and schema_support.is_positive(case):
+            case.body = {
+                "jsondata": {
+                    "startDateTime": "2024-03-01T10:00:00Z",
+                    "duration": "PT1S",
+                    "direction": 1,
+                    "localParty": {"username": owner.username, "phoneNumber": scene.number()},
+                    "remoteParty": {"phoneNumber": scene.number()},
+                },
+                "attachment": sound,
+            }
+            case.multipart_content_types = {"jsondata": "application/json", "attachment": "audio/wav"}
+            return True
+        return False
+
+    run_state_machine_as_test(_machine(recordings_schema, admin, pin), settings=_stateful_settings())

@@ -1,0 +1,407 @@
+"""Upload, detail and download agree with each other and with what was sent (reference 2.2, 3).
+
+Invariants:
+
+- every accepted audio type (each WAV encoding under each WAV content type, and MP3) is accepted
+  with 201 and downloads as ``audio/mpeg`` (documented);
+- the detail echoes the metadata: start, duration, direction, parties, the pbxInfo variant, the note
+  text with the *caller* as note owner, the caller as preservingUser when preserved (documented:
+  notes are authored by, and ``preserved`` set by, the calling user);
+- ``size`` and ``hash`` describe exactly the bytes ``/Media`` returns (A-6, hash shape A-10);
+- each invalid upload gets its documented 400 reason (0 body, 1 metadata, 2 audio);
+- a start outside the retention period is 409, an invalid licence 501 (documented; emulator only,
+  because only there can the suite turn those knobs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import event, given, note, settings
+
+from contract import api, expect
+from contract.client import ApiClient, Reply
+from contract.provenance import RUN
+from contract.scene import Scene
+from strategies import audio, metadata
+from strategies.durations import parse_iso_duration
+from strategies.rhs_colon import TICKS_PER_SECOND, Instant
+
+CHECK_ECHO = "detail echoes the metadata"
+
+
+def _upload(admin: ApiClient, meta: dict[str, Any], data: bytes, ctype: str) -> str:
+    reply = api.upload_recording(admin, meta, data, ctype)
+    expect.status(reply, 201, check="accepted audio is stored", why=f"valid metadata and {ctype} audio")
+    body = expect.json_body(reply, check="accepted audio is stored", provenance="A-5")
+    rec_id = body.get("id") if isinstance(body, dict) else None
+    expect.that(
+        isinstance(rec_id, str),
+        reply,
+        check="accepted audio is stored",
+        title="201 body has no id",
+        expected='{"id": "<uuid>"}',
+        actual=body,
+        provenance="A-5",
+    )
+    return str(rec_id)
+
+
+def _same_party(value: Any, sent: str | None) -> bool:
+    """Absent remote party: the server may answer null or "" (both mean "none")."""
+    return (value or "") == (sent or "")
+
+
+def check_echo(detail: dict[str, Any], meta: dict[str, Any], caller: str, reply: Reply) -> None:
+    """Field by field: the detail says what the upload said.
+
+    The start time must match to the second (documented: the detail echoes the upload); exactly, to
+    the 100 ns tick, only under A-11 (a server storing milliseconds is a deviation, not a failure).
+    """
+
+    def same(field_name: str, ok: bool, expected: Any, actual: Any) -> None:
+        expect.that(
+            ok,
+            reply,
+            check=CHECK_ECHO,
+            title=f"{field_name} differs from the uploaded metadata",
+            expected=expected,
+            actual=actual,
+        )
+
+    start_sent, start_got = Instant.parse(meta["startDateTime"]), Instant.parse(str(detail.get("startTime")))
+    gap = abs(start_sent.ticks - start_got.ticks)
+    same("startTime", gap < TICKS_PER_SECOND, meta["startDateTime"], detail.get("startTime"))
+    expect.that(
+        gap == 0,
+        reply,
+        check=CHECK_ECHO,
+        title="startTime lost sub-second precision",
+        expected=meta["startDateTime"],
+        actual=detail.get("startTime"),
+        provenance="A-11",
+    )
+    duration_got = parse_iso_duration(str(detail.get("duration")))
+    same(
+        "duration",
+        duration_got == parse_iso_duration(meta["duration"]),
+        meta["duration"],
+        detail.get("duration"),
+    )
+    same(
+        "direction", detail.get("direction") == meta["direction"], meta["direction"], detail.get("direction")
+    )
+    local = meta["localParty"]["phoneNumber"]
+    same("localPartyNumber", detail.get("localPartyNumber") == local, local, detail.get("localPartyNumber"))
+    remote = (meta.get("remoteParty") or {}).get("phoneNumber")
+    same(
+        "remotePartyNumber",
+        _same_party(detail.get("remotePartyNumber"), remote),
+        remote,
+        detail.get("remotePartyNumber"),
+    )
+    if "pbxInfo" in meta:
+        got = detail.get("pbxInfo") or {}
+        sent = meta["pbxInfo"]
+        same("pbxInfo", all(got.get(k) == v for k, v in sent.items()), sent, got)
+    notes = meta.get("notes")
+    note_got = detail.get("note")
+    if notes:
+        text = (note_got or {}).get("text")
+        same("note.text", text == notes, notes, text)
+        owner = ((note_got or {}).get("owner") or {}).get("username", "")
+        same("note.owner", str(owner).lower() == caller.lower(), caller, owner)
+    if meta.get("preserved"):
+        preserving = (detail.get("preservingUser") or {}).get("username", "")
+        same("preservingUser", str(preserving).lower() == caller.lower(), caller, preserving)
+    else:
+        same("preservingUser", not detail.get("preservingUser"), None, detail.get("preservingUser"))
+
+
+def check_media(admin: ApiClient, rec_id: str, detail: dict[str, Any]) -> None:
+    """/Media is MP3 and is exactly what size and hash describe."""
+    reply = api.download_recording(admin, rec_id)
+    expect.status(reply, 200, check="download", why="the recording was just uploaded")
+    ctype = reply.headers.get("content-type", "").split(";")[0].strip().lower()
+    expect.that(
+        ctype == "audio/mpeg",
+        reply,
+        check="download is audio/mpeg",
+        title="wrong media type",
+        expected="audio/mpeg",
+        actual=ctype,
+    )
+    data = reply.content
+    expect.that(
+        detail.get("size") == len(data),
+        reply,
+        check="size matches the downloaded bytes",
+        title="size differs from the length of /Media",
+        expected=len(data),
+        actual=detail.get("size"),
+        provenance="A-6",
+    )
+    digest = hashlib.sha256(data).hexdigest()
+    got = detail.get("hash") or {}
+    expect.that(
+        str(got.get("value", "")).lower() == digest,
+        reply,
+        check="hash matches the downloaded bytes",
+        title="hash is not the SHA-256 of /Media",
+        expected=digest,
+        actual=got,
+        provenance="A-6,A-10",
+    )
+    looks_mp3 = data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    expect.that(
+        looks_mp3,
+        reply,
+        check="stored form is MP3",
+        title="/Media does not start like an MP3 file",
+        expected="an ID3 tag or an MPEG frame sync",
+        actual=data[:8].hex(),
+        provenance="A-6",
+    )
+
+
+AUDIO_TYPES = [
+    pytest.param(encoding, ctype, id=f"{encoding}-{ctype}")
+    for encoding in ("pcm16", "pcm8", "alaw", "ulaw")
+    for ctype in audio.WAV_CONTENT_TYPES
+] + [pytest.param("mp3", audio.MP3_CONTENT_TYPE, id="mp3-audio/mpeg")]
+"""Every accepted audio type of reference 2.2: each WAV encoding under each WAV content type, and MP3."""
+
+
+@pytest.mark.recqual(
+    family="transfer",
+    operation=["uploadRecording", "getRecording", "downloadRecording"],
+    check="each audio type round-trips",
+)
+@pytest.mark.parametrize(("encoding", "ctype"), AUDIO_TYPES)
+def test_each_audio_type_round_trips(encoding: str, ctype: str, admin: ApiClient, scene: Scene) -> None:
+    caller = admin.credentials.username if admin.credentials else ""
+    data = audio.mp3(0.2) if encoding == "mp3" else audio.wav(encoding, seconds=0.2)  # type: ignore[arg-type]
+    meta = {
+        "startDateTime": "2024-07-01T09:15:30.1234567Z",
+        "duration": "PT1M30S",
+        "direction": 2,
+        "localParty": {"username": caller, "phoneNumber": scene.number()},
+        "remoteParty": {"phoneNumber": f"+39{scene.number()}"},
+        "notes": f"note for {encoding} as {ctype}",
+        "preserved": True,
+        "pbxInfo": {"type": "media-forking", "localCallId": "l-1", "remoteCallId": "r-1", "sessionId": "s-1"},
+    }
+    rec_id = _upload(admin, meta, data, ctype)
+    reply = api.get_recording(admin, rec_id)
+    expect.status(reply, 200, check=CHECK_ECHO, why="the recording was just uploaded")
+    detail = expect.json_body(reply, check=CHECK_ECHO)
+    check_echo(detail, meta, caller, reply)
+    check_media(admin, rec_id, detail)
+
+
+@pytest.mark.recqual(
+    family="transfer",
+    operation=["uploadRecording", "getRecording", "downloadRecording"],
+    check="uploads with varied metadata round-trip",
+)
+def test_varied_uploads_round_trip(admin: ApiClient, scene: Scene) -> None:
+    caller = admin.credentials.username if admin.credentials else ""
+    owner = caller
+
+    @settings(max_examples=RUN.examples(full=40, quick=6, creates=True))
+    @given(sound=audio.audio_files(), meta=metadata.upload_metadata(usernames=(owner,)))
+    def check(sound: audio.AudioFile, meta: dict[str, Any]) -> None:
+        event(f"{sound.kind} as {sound.content_type}")
+        event(f"pbxInfo:{(meta.get('pbxInfo') or {}).get('type', 'none')}")
+        note(f"metadata: {meta}")
+        rec_id = _upload(admin, meta, sound.data, sound.content_type)
+        reply = api.get_recording(admin, rec_id)
+        expect.status(reply, 200, check=CHECK_ECHO, why="the recording was just uploaded")
+        detail = expect.json_body(reply, check=CHECK_ECHO)
+        check_echo(detail, meta, caller, reply)
+        check_media(admin, rec_id, detail)
+
+    check()
+
+
+@pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid audio is 400 reason 2")
+def test_invalid_audio_rejected(admin: ApiClient) -> None:
+    owner = admin.credentials.username if admin.credentials else "admin"
+
+    @settings(max_examples=RUN.examples(full=50, quick=8))
+    @given(bad=audio.invalid_audio(), meta=metadata.upload_metadata(usernames=(owner,)))
+    def check(bad: audio.InvalidAudio, meta: dict[str, Any]) -> None:
+        event(bad.why.split(" ")[0])
+        reply = api.upload_recording(admin, meta, bad.data, bad.content_type)
+        provenance = ",".join(bad.assumptions) or "documented"
+        expect.reason(
+            reply,
+            bad.expected_reason,
+            check="invalid audio is 400 reason 2",
+            why=bad.why,
+            provenance=provenance,
+        )
+
+    check()
+
+
+@pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid metadata is 400 reason 1")
+def test_invalid_metadata_rejected(admin: ApiClient) -> None:
+    owner = admin.credentials.username if admin.credentials else "admin"
+    sound = audio.wav("pcm16", seconds=0.05)
+
+    @settings(max_examples=RUN.examples(full=50, quick=8))
+    @given(bad=metadata.invalid_metadata(usernames=(owner,)))
+    def check(bad: metadata.InvalidMetadata) -> None:
+        event(bad.why.split(" ")[0])
+        note(f"metadata: {bad.metadata}")
+        reply = api.upload_recording(admin, bad.metadata, sound, "audio/wav")
+        provenance = ",".join(bad.assumptions) or "documented"
+        expect.reason(
+            reply,
+            bad.expected_reason,
+            check="invalid metadata is 400 reason 1",
+            why=bad.why,
+            provenance=provenance,
+        )
+
+    check()
+
+
+def _valid_meta(owner: str) -> dict[str, Any]:
+    return {
+        "startDateTime": "2024-06-01T08:00:00Z",
+        "duration": "PT2S",
+        "direction": 1,
+        "localParty": {"username": owner, "phoneNumber": "1001"},
+    }
+
+
+BROKEN_BODIES = {
+    "no parts at all": (None, None, None, {0}),
+    "no jsondata part": (None, "wav", "audio/wav", {0, 1}),
+    "no attachment part": ("meta", None, None, {0, 2}),
+    "jsondata is not JSON": ("{not json", "wav", "audio/wav", {0, 1}),
+    "attachment without Content-Type": ("meta", "wav", None, {0, 2}),
+}
+"""Broken multipart bodies and the reasons that may answer them.
+
+Where two documented reasons fit (a missing metadata part is both "body unreadable" (0) and
+"metadata invalid" (1)), the reference does not say which wins, so either is accepted.
+"""
+
+
+@pytest.mark.recqual(family="transfer", operation="uploadRecording", check="broken bodies are 400")
+@pytest.mark.parametrize("case", list(BROKEN_BODIES))
+def test_broken_upload_bodies(case: str, admin: ApiClient) -> None:
+    meta_kind, sound_kind, ctype, reasons = BROKEN_BODIES[case]
+    owner = admin.credentials.username if admin.credentials else "admin"
+    raw = None
+    meta = None
+    if meta_kind == "meta":
+        meta = _valid_meta(owner)
+    elif meta_kind is not None:
+        raw = meta_kind
+    data = audio.wav("pcm16", seconds=0.05) if sound_kind else None
+    if meta is None and raw is None and data is None:
+        reply = admin.request(
+            "POST",
+            api.OPERATIONS["uploadRecording"][1],
+            operation="uploadRecording",
+            content=b"",
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        )
+    else:
+        reply = api.upload_recording(admin, meta, data, ctype, raw_jsondata=raw)
+    expect.reason(reply, reasons, check="broken bodies are 400", why=case)
+
+
+@pytest.fixture
+def settings_knob(scene: Scene) -> Iterator[Any]:
+    """Change emulator settings for one test and restore them afterwards."""
+    control = scene.require_emulator("changing server settings")
+    before = control.settings()
+    yield control
+    control.settings(
+        **{k: v for k, v in before.items() if k in ("licenseValid", "channels", "retentionDays", "latencyMs")}
+    )
+
+
+@pytest.mark.recqual(
+    family="transfer", operation="uploadRecording", check="retention is 409", needs=("emulator",)
+)
+def test_retention_409(admin: ApiClient, settings_knob: Any) -> None:
+    settings_knob.settings(retentionDays=7)
+    owner = admin.credentials.username if admin.credentials else "admin"
+
+    @settings(max_examples=RUN.examples(full=8, quick=3))
+    @given(meta=metadata.outside_retention_metadata(retention_days=7, usernames=(owner,)))
+    def check(meta: dict[str, Any]) -> None:
+        reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
+        expect.status(
+            reply,
+            409,
+            check="retention is 409",
+            why=f"start {meta['startDateTime']} is older than the 7-day retention",
+        )
+
+    check()
+
+
+@pytest.mark.recqual(
+    family="transfer",
+    operation=["uploadRecording", "startRecording"],
+    check="licence is 501",
+    needs=("emulator",),
+)
+def test_licence_501(admin: ApiClient, scene: Scene, settings_knob: Any) -> None:
+    owner = scene.new_user(1, stem="lic")
+    assert owner.line is not None
+    scene.connect(owner.line)
+    settings_knob.settings(licenseValid=False)
+    meta = _valid_meta(admin.credentials.username if admin.credentials else "admin")
+    reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
+    expect.status(reply, 501, check="licence is 501", why="the Call Recording licence is invalid")
+    reply = api.start(
+        admin, {"deviceName": owner.line.device_name, "directoryNumber": owner.line.directory_number}
+    )
+    expect.status(reply, 501, check="licence is 501", why="the Call Recording licence is invalid")
+
+
+@pytest.mark.recqual(
+    family="status",
+    operation=["getRecording", "downloadRecording"],
+    check="ids: unknown 404, not a GUID 400, any case accepted",
+)
+def test_recording_ids(admin: ApiClient) -> None:
+    rec_id = _upload(
+        admin,
+        _valid_meta(admin.credentials.username if admin.credentials else "admin"),
+        audio.wav("pcm16", seconds=0.05),
+        "audio/wav",
+    )
+    for op in (api.get_recording, api.download_recording):
+        expect.status(op(admin, str(uuid.uuid4())), 404, check="unknown id is 404", why="a GUID nobody uses")
+        expect.status(op(admin, "not-a-guid"), 400, check="not a GUID is 400", why="id 'not-a-guid'")
+        reply = op(admin, rec_id.upper())
+        expect.status(
+            reply,
+            200,
+            check="ids in any case",
+            why="the id of an existing recording, upper-cased",
+            provenance="A-1",
+        )
+    expect.that(
+        rec_id == rec_id.lower(),
+        None,
+        check="ids lowercase",
+        title="the server returned a non-lowercase id",
+        expected=rec_id.lower(),
+        actual=rec_id,
+        provenance="A-1",
+        operation="uploadRecording",
+    )

@@ -1,0 +1,245 @@
+"""Pure logic of the conformance suite, without sockets: failures, profiles, the client's safety rules,
+target configuration, the live model, spec provenance and the schema-check predicates."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from contract import failures
+from contract.client import ApiClient, ClientConfig, Credentials, RateLimiter, Redactor, render_curl
+from contract.failures import ConfigError, ConformanceFailure, ReadOnlyViolation, TargetError
+from contract.live_model import LineModel, LiveModel, RecordedTime
+from contract.provenance import CheckSpec, classify, deviation_message
+from contract.schema_support import _names_no_line, path_value_reroutes, wire_url
+from contract.spec_provenance import load, response_provenance
+from contract.target import parse_tls_verify, resolve_settings
+
+
+def _failure(provenance: str = "documented", **kw: str) -> ConformanceFailure:
+    base = dict(
+        operation="pauseRecording",
+        check="pause twice",
+        title="second pause",
+        expected="429",
+        actual="409",
+        curl="curl -X PUT http://x",
+        response="[409] {}",
+    )
+    base.update(kw)
+    return ConformanceFailure(provenance=provenance, seed=42, **base)
+
+
+def test_failure_layout_is_fixed() -> None:
+    text = _failure().render()
+    assert text.splitlines() == [
+        "[pauseRecording] pause twice (documented)",
+        "  second pause",
+        "  Expected: 429",
+        "  Received: 409",
+        "  Response: [409] {}",
+        "Reproduce with:",
+        "    curl -X PUT http://x",
+        "Seed: pytest --hypothesis-seed=42",
+    ]
+    assert "(assumed A-8)" in _failure("A-8").render()
+
+
+def test_failures_merge_by_identity_and_reject_unknown_provenance() -> None:
+    assert _failure() == _failure(curl="curl other")
+    assert len({_failure(), _failure(curl="x")}) == 1
+    with pytest.raises(ValueError, match="provenance"):
+        _failure("assumed")
+
+
+def test_deviation_needs_a_non_strict_profile_and_only_assumed_failures() -> None:
+    assumed, documented = _failure("A-8"), _failure()
+    assert classify(assumed, strict=True) == "failed"
+    assert classify(assumed, strict=False) == "deviation"
+    assert classify(ExceptionGroup("g", [assumed, _failure("A-7", check="x")]), strict=False) == "deviation"
+    assert classify(ExceptionGroup("g", [assumed, documented]), strict=False) == "failed"
+    assert classify(ValueError("boom"), strict=False) == "failed"
+    assert deviation_message(assumed).startswith("DEVIATION A-8: [pauseRecording]")
+
+
+def test_marker_is_validated() -> None:
+    with pytest.raises(ValueError, match="family"):
+        CheckSpec.from_marker_kwargs({"family": "filter", "operation": "x"}, "t")
+    with pytest.raises(ValueError, match="needs"):
+        CheckSpec.from_marker_kwargs({"family": "auth", "operation": "x", "needs": ["db"]}, "t")
+    spec = CheckSpec.from_marker_kwargs({"family": "auth", "operation": ["a", "b"]}, "test_x")
+    assert spec.operation == "a,b" and spec.check == "test_x" and spec.provenance == "documented"
+
+
+def test_credentials_never_render() -> None:
+    creds = Credentials("alice", "hunter2-secret", "l10")
+    assert "hunter2" not in repr(creds)
+    redactor = Redactor()
+    redactor.add(creds)
+    token = creds.basic().split(" ", 1)[1]
+    assert redactor.scrub(f"pw hunter2-secret token {token}") == "pw [REDACTED] token [REDACTED]"
+    curl = render_curl("GET", "http://h/x", {"Authorization": creds.basic(), "Accept": "*/*"})
+    assert "[REDACTED]" in curl and token not in curl
+
+
+def _client(handler, **kw) -> tuple[ApiClient, list[httpx.Request]]:  # type: ignore[no-untyped-def]
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return handler(request)
+
+    config = ClientConfig(base_url=f"http://unit-{id(sent)}", transport=httpx.MockTransport(record), **kw)
+    return ApiClient(config, Credentials("u", "p4ssw0rd", "l10")), sent
+
+
+def test_read_only_refuses_writes_before_sending() -> None:
+    client, sent = _client(lambda r: httpx.Response(200, json=[]), read_only=True)
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        with pytest.raises(ReadOnlyViolation, match="nothing was sent"):
+            client.request(method, "/fw/x", operation="op")
+    assert sent == []
+    assert client.request("GET", "/fw/x", operation="op").status == 200
+    assert len(sent) == 1
+
+
+def test_transport_errors_become_target_errors_and_trip_the_breaker() -> None:
+    def boom(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    client, sent = _client(boom)
+    with pytest.raises(TargetError, match="no answer from the target"):
+        client.request("POST", "/fw/x", operation="startRecording")
+    with pytest.raises(TargetError, match="stopped answering earlier"):
+        client.request("GET", "/fw/x", operation="listRecordings")
+    assert len(sent) == 1
+
+
+def test_rate_limit_spaces_requests() -> None:
+    limiter = RateLimiter(20)
+    started = time.monotonic()
+    for _ in range(5):
+        limiter.wait()
+    assert time.monotonic() - started >= 0.19
+
+
+def test_target_settings_from_env_and_file(tmp_path: Path) -> None:
+    env = {
+        "RECQUAL_USER": "root",
+        "RECQUAL_PASSWORD": "pw",
+        "RECQUAL_L2_USER": "base",
+        "RECQUAL_L2_PASSWORD": "b",
+        "UCX_L1": "one",
+    }
+    target = tmp_path / "t.toml"
+    target.write_text(
+        '[target]\nurl = "https://ucx.example/"\ntls_verify = false\nmax_rps = 3\n'
+        '[credentials.l1]\nusername = "rec"\npassword_env = "UCX_L1"\n'
+        '[[lines]]\ndeviceName = "SEP1"\ndirectoryNumber = "1001"\nrole = "l1"\n'
+    )
+    settings = resolve_settings(target=None, target_file=str(target), tls_verify=None, max_rps=None, env=env)
+    assert settings.url == "https://ucx.example" and settings.tls_verify is False and settings.max_rps == 3
+    assert {r: c.username for r, c in settings.credentials.items()} == {
+        "l10": "root",
+        "l2": "base",
+        "l1": "rec",
+    }
+    assert settings.lines[0].directory_number == "1001"
+    override = resolve_settings(
+        target="http://other", target_file=str(target), tls_verify="true", max_rps=0, env=env
+    )
+    assert override.url == "http://other" and override.tls_verify is True and override.source == "--target"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('[credentials.admin]\nusername = "a"\npassword = "b"\n', "not a role"),
+        ('[credentials.l10]\nusername = "a"\npassword_env = "NOPE"\n', "NOPE"),
+        ('[[lines]]\ndeviceName = "SEP1"\n', "directoryNumber"),
+        ("not toml [", "not valid TOML"),
+    ],
+)
+def test_target_file_errors_say_what_to_fix(text: str, match: str, tmp_path: Path) -> None:
+    target = tmp_path / "t.toml"
+    target.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        resolve_settings(target=None, target_file=str(target), tls_verify=None, max_rps=None, env={})
+
+
+def test_tls_verify_values(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    assert parse_tls_verify("false") is False and parse_tls_verify(None) is True
+    assert parse_tls_verify(str(ca)) == str(ca)
+    with pytest.raises(ConfigError):
+        parse_tls_verify("/no/such.pem")
+
+
+def test_live_model_predictions() -> None:
+    model = LiveModel([LineModel("SEP1", "1001", "alice")])
+    assert model.start(0).statuses == {409}
+    model.lines[0].call_id = "c1"
+    assert model.start(0).statuses == {201}
+    model.started(0, "R1", 0.0, 0.1)
+    assert model.start(0).statuses == {429}
+    assert model.resume("r1").statuses == {429}
+    assert model.pause("r1").statuses == {204}
+    model.paused("r1", 1.0, 1.1)
+    assert model.pause("r1").statuses == {429}
+    assert model.on_line(0, "resume").statuses == {204}
+    assert model.stop("no-such").statuses == {409}
+    model.stopped_rec("r1", 2.0, 2.1)
+    assert model.on_line(0, "stop").statuses == {409}
+    assert model.lines[0].completed == 1
+
+
+def test_recorded_time_bounds_freeze_while_paused() -> None:
+    clock = RecordedTime()
+    clock.run(0.0, 0.1)
+    clock.halt(1.0, 1.1)
+    assert clock.bounds(5.0, 5.1) == pytest.approx((0.9, 1.1))
+    clock.run(6.0, 6.1)
+    lower, upper = clock.bounds(7.0, 7.1)
+    assert lower == pytest.approx(1.8) and upper == pytest.approx(2.2)
+
+
+def test_spec_provenance_walks_the_instance_path() -> None:
+    import specs
+
+    recordings, live = load(str(specs.RECORDINGS)), load(str(specs.LIVE_RECORDINGS))
+    assert response_provenance(recordings, "getRecording", 200, ["hash", "value"]) == "A-10"
+    assert response_provenance(recordings, "listRecordings", 200, ["totalCount"]) == "documented"
+    assert response_provenance(recordings, "uploadRecording", 201, []) == "A-5"
+    assert response_provenance(live, "startRecording", 409, ["reason"]) == "A-9"
+
+
+def _case(path_parameters: dict[str, str]) -> SimpleNamespace:
+    return SimpleNamespace(path_parameters=path_parameters)
+
+
+@pytest.mark.parametrize(
+    ("value", "reroutes"),
+    [
+        ("", True),
+        ("Mine", True),
+        ("a/b", True),
+        ("..", True),
+        (" x", True),
+        ("75a90276-e47e-4e9e-b463-e3c743d5ff3a", False),
+        ("not-a-guid", False),
+    ],
+)
+def test_path_value_reroutes(value: str, reroutes: bool) -> None:
+    assert path_value_reroutes(_case({"id": value})) is reroutes  # type: ignore[arg-type]
+
+
+def test_named_predicates() -> None:
+    assert _names_no_line({"deviceName": "", "mode": 1}, "deviceName", "directoryNumber")
+    assert not _names_no_line({"directoryNumber": "1001"}, "deviceName", "directoryNumber")
+    assert wire_url("http://h/a\x1fb?q=a b") == "http://h/a%1Fb?q=a%20b"
+    assert failures.is_assumption("A-5,A-10") and not failures.is_assumption("documented")
