@@ -153,11 +153,24 @@ class ExchangeLog:
         self._items: deque[Exchange] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self.statuses: Counter[str] = Counter()
+        # Never drained: every answer of the session per operation, so that `recqual diff` can tell
+        # which status codes an operation newly returns after an upgrade.
+        self.by_operation: Counter[tuple[str, str]] = Counter()
 
     def add(self, exchange: Exchange) -> None:
+        status = str(exchange.status) if exchange.status is not None else "no-answer"
         with self._lock:
             self._items.append(exchange)
-            self.statuses[str(exchange.status) if exchange.status is not None else "no-answer"] += 1
+            self.statuses[status] += 1
+            self.by_operation[(exchange.operation, status)] += 1
+
+    def status_codes(self) -> dict[str, dict[str, int]]:
+        """{operation: {status: count}} over the whole session (control-plane calls included)."""
+        table: dict[str, dict[str, int]] = {}
+        with self._lock:
+            for (operation, status), count in sorted(self.by_operation.items()):
+                table.setdefault(operation, {})[status] = count
+        return table
 
     def drain(self) -> tuple[list[Exchange], dict[str, int]]:
         """The kept exchanges and the status histogram of *all* exchanges since the last drain."""

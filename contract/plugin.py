@@ -267,6 +267,7 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
         config.stash[RUN_KEY] = run
         yield run
     finally:
+        results["status_codes"] = client_config.log.status_codes()
         client_config.close()
         if emulator is not None:
             emulator.stop()
@@ -475,6 +476,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "started": results.get("started") or _SESSION_START.get("started"),
         "finished": _now(),
         "checks": list(rows.values()),
+        "status_codes": results.get("status_codes", {}),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(document, indent=2))
