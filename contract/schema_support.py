@@ -35,6 +35,7 @@ import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as oa_checks
 
+import specs
 from contract import expect
 from contract.client import ApiClient, Reply
 from contract.failures import DOCUMENTED, ConformanceFailure
@@ -96,25 +97,10 @@ def operation_id(case: schemathesis.Case) -> str:
 
 
 def spec_for(case: schemathesis.Case) -> dict[str, Any]:
-    import specs
-
     return load(str(specs.LIVE_RECORDINGS if operation_id(case) in LIVE_OPERATIONS else specs.RECORDINGS))
 
 
-LIVE_OPERATIONS = frozenset(
-    {
-        "listActiveRecordings",
-        "listMyActiveRecordings",
-        "startRecording",
-        "stopRecordingByLine",
-        "stopRecording",
-        "stopMyRecording",
-        "pauseRecording",
-        "resumeRecording",
-        "pauseRecordingsByLine",
-        "resumeRecordingsByLine",
-    }
-)
+LIVE_OPERATIONS = frozenset(specs.operation_ids(specs.LIVE_RECORDINGS))
 
 
 def base_path(case: schemathesis.Case) -> str:

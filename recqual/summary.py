@@ -27,26 +27,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import specs
+
 SCHEMA = "recqual.summary/1"
 
 FAMILIES = ("schema", "status", "filters", "paging", "transfer", "live-state", "races", "auth")
 
-OPERATIONS = (
-    "listRecordings",
-    "getRecording",
-    "downloadRecording",
-    "uploadRecording",
-    "listActiveRecordings",
-    "listMyActiveRecordings",
-    "startRecording",
-    "stopRecordingByLine",
-    "stopRecording",
-    "stopMyRecording",
-    "pauseRecording",
-    "resumeRecording",
-    "pauseRecordingsByLine",
-    "resumeRecordingsByLine",
-)
+# Every vendor operation, in the specs' order: the rows of the report's matrix.
+OPERATIONS = specs.operation_ids(specs.RECORDINGS) + specs.operation_ids(specs.LIVE_RECORDINGS)
 
 # When several checks land in one matrix cell, the cell shows the most serious outcome.
 SEVERITY = {"failed": 3, "deviation": 2, "passed": 1, "skipped": 0}

@@ -405,3 +405,10 @@ def test_guid_parameters_accept_the_vendors_mixed_case_example() -> None:
     param = document["components"]["parameters"]["recordingId"]
     assert re.fullmatch(param["schema"]["pattern"], "75A90276-E47E-4e9e-B463-E3C743D5FF3A")
     assert not re.fullmatch(param["schema"]["pattern"], "75A90276E47E4e9eB463E3C743D5FF3A-")
+
+
+def test_operation_ids_helper_lists_each_spec_in_document_order() -> None:
+    assert set(specs.operation_ids(specs.RECORDINGS)) | set(
+        specs.operation_ids(specs.LIVE_RECORDINGS)
+    ) == set(OPERATIONS)
+    assert specs.operation_ids(specs.RECORDINGS)[:2] == ("listRecordings", "uploadRecording")
