@@ -1,0 +1,199 @@
+"""Live-state faults: transitions that do not happen, or answer with the wrong code
+(reference 2.3, A-7, A-8, and the Pause/Resume/Stop 409/429 rules)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from ..directory import ADMIN
+from ..listing import recompute
+from ..ops import CONTROL, LIVE, STOPS, path_id
+from ..ticks import format_duration, parse_instant
+from ..upstream import Px
+from ..wire import Req, Resp
+from . import Behaviour, rewrite, status_map
+from .schema import map_live, map_recordings
+
+PAUSES = ("pauseRecording", "pauseRecordingsByLine")
+RESUMES = ("resumeRecording", "resumeRecordingsByLine")
+
+
+def _now_ticks() -> int:
+    return time.time_ns() // 100
+
+
+class PauseNoop(Behaviour):
+    """Pause is validated and answers 204, but the recording keeps running."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        resp = await px.forward(req)
+        if req.op not in PAUSES or resp.status != 204:
+            return resp
+        undo = dataclasses.replace(
+            req, path=req.path[: -len("Pause")] + "Resume", raw_path=req.raw_path[: -len("Pause")] + "Resume"
+        )
+        if (await px.forward(undo)).status != 204:
+            await px.as_admin(undo)
+        self.fired += 1
+        return resp
+
+
+class StopNoop(Behaviour):
+    """Stop by id of a live recording answers 204 without stopping it (the stop is lost)."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        rid = path_id(req.path)
+        if (
+            req.op != "stopRecording"
+            or px.directory.level(req) != ADMIN.level
+            or rid not in await px.live_ids()
+        ):
+            return await px.forward(req)
+        self.fired += 1
+        return Resp.empty(204)
+
+
+resume_not_paused_409 = status_map(
+    RESUMES,
+    429,
+    409,
+    {"message": "The recording is not paused."},
+    doc="Resume of a recording that is not paused answers 409 instead of 429.",
+)
+
+pause_paused_204 = status_map(
+    PAUSES,
+    429,
+    204,
+    doc="Pause of an already paused recording is idempotent (204) instead of 429.",
+)
+
+stop_unknown_404 = status_map(
+    ("stopRecording",),
+    409,
+    404,
+    {"message": "Recording not found."},
+    doc="Stop of an id that is not a live recording answers 404 instead of 409.",
+)
+
+start_duplicate_409 = status_map(
+    ("startRecording",),
+    429,
+    409,
+    {"message": "Conflict."},
+    doc="A start on a call that is already being recorded answers 409 instead of 429.",
+)
+
+
+@rewrite(("listActiveRecordings", "listMyActiveRecordings"))
+def duration_grows_while_paused(req: Req, resp: Resp) -> Resp | None:
+    """A live duration is computed as now - startedAt, so it keeps growing while paused (A-8)."""
+
+    def fn(item: dict[str, Any]) -> None:
+        started = parse_instant(str(item.get("startedAt", "")))
+        if item.get("isPaused") is True and started is not None:
+            item["duration"] = format_duration(_now_ticks() - started)
+
+    return map_live(resp, fn)
+
+
+class PauseByLineFirstOnly(Behaviour):
+    """Pause by directory number pauses only the first recording of the line, not every one."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        dn = req.param("directoryNumber")
+        if req.op != "pauseRecordingsByLine" or not dn or px.directory.level(req) != ADMIN.level:
+            return await px.forward(req)
+        items = await px.admin_json("GET", LIVE, [("directoryNumber", dn)])
+        running = [i for i in items or [] if isinstance(i, dict) and i.get("isPaused") is False]
+        if len(running) < 2:
+            return await px.forward(req)
+        first = running[0]["id"]
+        pause = Req("PUT", f"{LIVE}/{first}/Pause", f"{LIVE}/{first}/Pause", "", req.headers)
+        resp = await px.forward(pause)
+        if resp.status == 204:
+            self.fired += 1
+        return resp
+
+
+# ---------------------------------------------------------------------------- completed recordings
+
+
+class CompletionTracker(Behaviour):
+    """Knows when each live recording stopped (by a stop request or a hang-up), for A-7/A-8 faults."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_at: dict[str, int] = {}  # id -> wall-clock ticks of the stop
+
+    async def _tracked(self, req: Req, px: Px, send: Any) -> Resp:
+        before = await px.live_ids()
+        resp = await send(req)
+        if resp.status // 100 == 2:
+            now = _now_ticks()
+            for rid in before - await px.live_ids():
+                self.stopped_at.setdefault(rid, now)
+        return resp
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        if req.op in STOPS:
+            return await self._tracked(req, px, px.forward)
+        return await self.completed(req, px)
+
+    async def control(self, req: Req, px: Px) -> Resp:
+        if req.method == "DELETE" and req.path.startswith(CONTROL + "/calls/"):
+            return await self._tracked(req, px, px.forward)
+        resp = await px.forward(req)
+        if req.path == CONTROL + "/reset" and resp.status == 204:
+            self.stopped_at.clear()
+        return resp
+
+    async def completed(self, req: Req, px: Px) -> Resp:
+        return await px.forward(req)
+
+
+class HiddenAfterStop(CompletionTracker):
+    """A stopped recording is missing from listRecordings for ``delay`` seconds (forever if ``None``);
+    with ``hide_by_id`` it is also a 404 on get/download meanwhile (A-7 says: listed within 2 s)."""
+
+    def __init__(self, delay: float | None, hide_by_id: bool) -> None:
+        super().__init__()
+        self.delay = delay
+        self.hide_by_id = hide_by_id
+
+    def hidden(self, rid: str) -> bool:
+        at = self.stopped_at.get(rid.lower())
+        return at is not None and (self.delay is None or _now_ticks() - at < self.delay * 10_000_000)
+
+    async def completed(self, req: Req, px: Px) -> Resp:
+        if req.op == "listRecordings":
+            correct, faulty = await recompute(
+                px, req, keep=lambda item: not self.hidden(str(item.get("id", "")))
+            )
+            return self.report(correct, faulty)
+        if self.hide_by_id and req.op in ("getRecording", "downloadRecording"):
+            correct = await px.forward(req)
+            if correct.status == 200 and self.hidden(path_id(req.path) or ""):
+                return self.report(correct, Resp.of_json(404, {"message": "Recording not found."}))
+            return correct
+        return await px.forward(req)
+
+
+class WallClockDuration(CompletionTracker):
+    """A completed recording's duration is stop time - start time, paused time included (A-8)."""
+
+    async def completed(self, req: Req, px: Px) -> Resp:
+        correct = await px.forward(req)
+        if req.op not in ("listRecordings", "getRecording"):
+            return correct
+
+        def fn(item: dict[str, Any]) -> None:
+            stopped = self.stopped_at.get(str(item.get("id", "")).lower())
+            started = parse_instant(str(item.get("startTime", "")))
+            if stopped is not None and started is not None:
+                item["duration"] = format_duration(stopped - started)
+
+        faulty = map_recordings(correct, fn)
+        return correct if faulty is None else self.report(correct, faulty)

@@ -1,0 +1,233 @@
+"""Child processes for the kill matrix: the emulator, the fault proxy, a contract run, a load run.
+
+Everything recqual is judged by runs as a separate process, exactly as a user runs it, so a fault can
+never be caught (or missed) because of something shared with this test process. Each child gets its
+own session; on a hard timeout that session is killed by its process-group id (the one we created),
+never by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+CONTRACT_TIMEOUT_S = float(os.environ.get("RECQUAL_FAULT_RUN_TIMEOUT", "900"))
+"""Hard limit on one contract --quick run; a stalled suite is a failed kill, never a hung matrix."""
+LOAD_TIMEOUT_S = float(os.environ.get("RECQUAL_FAULT_LOAD_TIMEOUT", "240"))
+SHRINK = os.environ.get("RECQUAL_FAULT_SHRINK", "") == "1"
+"""Run contract exactly as users do (with Hypothesis shrinking); default off, see ``noshrink.py``."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without any RECQUAL_* setting of the caller (target, credentials, SLO file)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RECQUAL_")}
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a child we started (and its own children): SIGTERM to its session, then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+@dataclass
+class Service:
+    """A server child on a loopback port: the emulator or the fault proxy."""
+
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls, name: str, args: list[str], log_path: Path, *, port: int, timeout: float = 30.0
+    ) -> Service:
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(
+                [PYTHON, *args],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_clean_env(),
+                start_new_session=True,
+            )
+        service = cls(name, port, proc, log_path)
+        service._wait_healthy(timeout)
+        return service
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + "/_emulator/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not become healthy in {timeout:g}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "<no log>"
+
+    def stop(self) -> None:
+        _kill_group(self.proc)
+
+
+def start_emulator(workdir: Path) -> Service:
+    port = free_port()
+    args = ["-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return Service.start("emulator", args, workdir / "emulator.log", port=port)
+
+
+def start_proxy(fault: str, upstream: str, workdir: Path) -> Service:
+    port = free_port()
+    args = ["-m", "tests.faults.proxy", "--fault", fault, "--upstream", upstream, "--port", str(port)]
+    return Service.start(f"proxy[{fault}]", args, workdir / "proxy.log", port=port)
+
+
+def proxy_status(proxy: Service) -> dict[str, Any]:
+    try:
+        return httpx.get(proxy.url + "/_faults/status", timeout=5.0).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
+# --------------------------------------------------------------------------------------------- runs
+
+
+@dataclass
+class Run:
+    """One finished child run: exit code, its JSON document (if any), how long, and its output."""
+
+    returncode: int | None
+    document: dict[str, Any] | None
+    duration_s: float
+    timed_out: bool
+    output_path: Path
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.timed_out or self.returncode != 0
+
+    def output_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.output_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "<no output>"
+
+
+def _run(cmd: list[str], output: Path, document: Path, timeout: float) -> Run:
+    started = time.monotonic()
+    with output.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=_clean_env(), start_new_session=True
+        )
+        try:
+            proc.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc)
+    doc = None
+    if document.is_file():
+        try:
+            doc = json.loads(document.read_text())
+        except ValueError:
+            doc = None
+    return Run(proc.returncode, doc, time.monotonic() - started, timed_out, output, cmd)
+
+
+def contract_command(target: str, results: Path, seed: int) -> list[str]:
+    """The documented way to qualify a server quickly (contract/plugin.py options)."""
+    return [
+        PYTHON,
+        "-m",
+        "pytest",
+        "-p",
+        "no:locust",
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "contract",
+        "--target",
+        target,
+        "--quick",
+        f"--hypothesis-seed={seed}",
+        "--recqual-results",
+        str(results),
+        "-q",
+        "--no-header",
+        "-rfE",
+        *([] if SHRINK else ["-p", "tests.faults.noshrink"]),
+    ]
+
+
+def run_contract(target: str, workdir: Path, seed: int, timeout: float = CONTRACT_TIMEOUT_S) -> Run:
+    results = workdir / "results.json"
+    return _run(contract_command(target, results, seed), workdir / "contract.out", results, timeout)
+
+
+LOAD_SHAPES: dict[str, list[str]] = {
+    "races": ["--users", "6", "--spawn-rate", "6", "--run-time", "20s"],
+    "reads": ["--users", "8", "--spawn-rate", "4", "--run-time", "20s"],
+}
+"""Short runs (load/README.md's examples, shortened): long enough for the gates to mean something."""
+
+
+def load_command(scenario: str, target: str, out_dir: Path) -> list[str]:
+    """``python -m load SCENARIO``: its own model and SLO gates decide pass (exit 0) or fail (exit 1)."""
+    shape = LOAD_SHAPES.get(scenario, ["--users", "6", "--spawn-rate", "6", "--run-time", "20s"])
+    return [PYTHON, "-m", "load", scenario, "--target", target, *shape, "--out-dir", str(out_dir)]
+
+
+def run_load(scenario: str, target: str, workdir: Path, timeout: float = LOAD_TIMEOUT_S) -> Run:
+    out_dir = workdir / f"load-{scenario}"
+    return _run(
+        load_command(scenario, target, out_dir), workdir / "load.out", out_dir / "summary.json", timeout
+    )
+
+
+def scratch(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"recqual-faults-{prefix}-"))

@@ -1,0 +1,130 @@
+"""One kill attempt: a fresh emulator, the fault proxy in front, the suite against the proxy.
+
+``python -m tests.faults.runner FAULT [FAULT ...] [--seed N] [--no-load]`` runs attempts outside pytest
+and prints the verdicts (handy while writing a fault); ``--clean`` runs the clean baseline instead.
+Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay in
+``reports/fault-runs/<fault>/`` for diagnosis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+
+from .catalogue import CATALOGUE, NONE, Fault
+from .harness import ROOT, Run, proxy_status, run_contract, run_load, start_emulator, start_proxy
+from .matrix import CleanResult, Matrix, Verdict, failed_rows, judge, label, load_summary
+
+RUNS = ROOT / "reports" / "fault-runs"
+DEFAULT_SEED = int(os.environ.get("RECQUAL_FAULT_SEED", "20260808"))
+
+
+def _workdir(name: str) -> Path:
+    path = RUNS / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def kill(fault: Fault, seed: int = DEFAULT_SEED, *, with_load: bool = True) -> Verdict:
+    """Run the suite (and, for load faults, the load scenario) against ``fault``; judge the result."""
+    workdir = _workdir(fault.name)
+    emulator = start_emulator(workdir)
+    try:
+        proxy = start_proxy(fault.name, emulator.url, workdir)
+        try:
+            contract = run_contract(proxy.url, workdir, seed)
+            fired = int(proxy_status(proxy).get("fired", 0))
+            load: Run | None = None
+            if fault.load and with_load:
+                httpx.post(emulator.url + "/_emulator/reset", timeout=10)
+                load = run_load(fault.load, proxy.url, workdir)
+                fired = int(proxy_status(proxy).get("fired", fired))
+        finally:
+            proxy.stop()
+    finally:
+        emulator.stop()
+    return judge(fault, contract, fired, load)
+
+
+def clean(seed: int, *, via_proxy: bool) -> CleanResult:
+    """The baseline: the correct emulator (optionally behind the transparent proxy) must pass."""
+    via = "proxy" if via_proxy else "direct"
+    workdir = _workdir(f"clean-{via}-{seed}")
+    emulator = start_emulator(workdir)
+    try:
+        proxy = start_proxy(NONE, emulator.url, workdir) if via_proxy else None
+        try:
+            run = run_contract((proxy or emulator).url, workdir, seed)
+        finally:
+            if proxy is not None:
+                proxy.stop()
+    finally:
+        emulator.stop()
+    failures = [f"{label(r)}: {str(r.get('message', ''))[:300]}" for r in failed_rows(run.document)]
+    if run.document is None:
+        failures.append("no results file: " + run.output_tail(10).replace("\n", " | "))
+    if run.failed and not failures:
+        failures.append(f"exit code {run.returncode}: " + run.output_tail(10).replace("\n", " | "))
+    return CleanResult(seed, via, not run.failed and not failures, failures, round(run.duration_s, 1))
+
+
+def clean_load(scenario: str) -> CleanResult:
+    """The load baseline: the scenario passes its gates through the transparent proxy, so a load
+    failure under a fault is the fault's doing, not the proxy's."""
+    workdir = _workdir(f"clean-load-{scenario}")
+    emulator = start_emulator(workdir)
+    try:
+        proxy = start_proxy(NONE, emulator.url, workdir)
+        try:
+            run = run_load(scenario, proxy.url, workdir)
+        finally:
+            proxy.stop()
+    finally:
+        emulator.stop()
+    info = load_summary(run)
+    passed = run.returncode == 0
+    return CleanResult(
+        0, f"proxy, load {scenario}", passed, [] if passed else [info["reason"]], round(run.duration_s, 1)
+    )
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.faults.runner", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("faults", nargs="*", help="fault names (default: the whole catalogue)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--no-load", action="store_true", help="skip the load scenarios of load faults")
+    parser.add_argument("--clean", action="store_true", help="run the clean baseline (direct and via proxy)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so the finally blocks stop our children
+    matrix = Matrix(seed=args.seed)
+    if args.clean:
+        matrix.clean += [clean(args.seed, via_proxy=False), clean(args.seed, via_proxy=True)]
+        matrix.clean += [clean_load(s) for s in sorted({f.load for f in CATALOGUE.values() if f.load})]
+    else:
+        for name in args.faults or list(CATALOGUE):
+            verdict = kill(CATALOGUE[name], args.seed, with_load=not args.no_load)
+            matrix.verdicts.append(verdict)
+            print(
+                f"{name}: {'caught' if verdict.caught else 'MISSED'} by {verdict.caught_by[:3]} "
+                f"(fired {verdict.fired}, {verdict.duration_s:.0f}s)",
+                flush=True,
+            )
+    print(matrix.table())
+    return 0 if all(v.caught for v in matrix.verdicts) and all(c.passed for c in matrix.clean) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
