@@ -40,8 +40,11 @@ def free_port() -> int:
 
 
 def _clean_env() -> dict[str, str]:
-    """The environment without any RECQUAL_* setting of the caller (target, credentials, SLO file)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("RECQUAL_")}
+    """The environment without the caller's RECQUAL_* settings (target, credentials, SLO file), which
+    would point the suite elsewhere; this folder's own RECQUAL_FAULT_* knobs are kept."""
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("RECQUAL_") or k.startswith("RECQUAL_FAULT_")
+    }
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

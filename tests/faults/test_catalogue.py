@@ -12,6 +12,8 @@ import pytest
 
 from .behaviours import Behaviour
 from .catalogue import CATALOGUE, FAMILIES, NONE, behaviour
+from .demonstrations import DEMONSTRATIONS
+from .gaps import SUITE_GAPS
 
 ISSUE_FAMILIES = {*FAMILIES, "transport"}
 
@@ -46,3 +48,9 @@ def test_none_is_the_transparent_proxy() -> None:
     assert type(behaviour(NONE)) is Behaviour
     with pytest.raises(KeyError, match="unknown fault"):
         behaviour("no-such-fault")
+
+
+def test_every_known_gap_is_demonstrated() -> None:
+    """A miss is only a suite defect if the fault is observable: each listed gap has a scenario."""
+    assert set(SUITE_GAPS) <= set(CATALOGUE)
+    assert set(SUITE_GAPS) <= set(DEMONSTRATIONS)

@@ -20,7 +20,7 @@ import pytest
 from .catalogue import CATALOGUE
 from .harness import CONTRACT_TIMEOUT_S, LOAD_TIMEOUT_S
 from .matrix import Matrix
-from .runner import clean, kill
+from .runner import clean, clean_load, kill
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,15 @@ TIMEOUT_S = CONTRACT_TIMEOUT_S + LOAD_TIMEOUT_S + 120
 def test_clean_emulator_passes(seed: int, via_proxy: bool, matrix: Matrix) -> None:
     """The correct emulator passes; through the proxy with no fault too (the proxy is transparent)."""
     result = clean(seed, via_proxy=via_proxy)
+    matrix.clean.append(result)
+    assert result.passed, "\n".join(result.failures)
+
+
+@pytest.mark.timeout(TIMEOUT_S)
+@pytest.mark.parametrize("scenario", sorted({f.load for f in CATALOGUE.values() if f.load}))
+def test_clean_load_passes(scenario: str, matrix: Matrix) -> None:
+    """Each load scenario a fault relies on passes its gates through the transparent proxy."""
+    result = clean_load(scenario)
     matrix.clean.append(result)
     assert result.passed, "\n".join(result.failures)
 

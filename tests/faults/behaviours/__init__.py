@@ -8,6 +8,7 @@ the suite never exercised that path, which the kill matrix reports.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection
 
 from ..upstream import Px
@@ -36,9 +37,10 @@ class Behaviour:
 
 
 def _observable(resp: Resp) -> tuple[object, ...]:
-    """What a client can tell apart: JSON compared as data, so re-serialising alone is not a fault."""
+    """What a client can tell apart: JSON compared as canonical text, so re-serialising alone is not a
+    fault while ``true`` vs ``1`` (equal in Python) still is."""
     body = resp.json()
-    return (resp.status, resp.content_type, resp.body if body is None else body)
+    return (resp.status, resp.content_type, resp.body if body is None else json.dumps(body, sort_keys=True))
 
 
 class Rewrite(Behaviour):
