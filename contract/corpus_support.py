@@ -25,7 +25,7 @@ from contract.client import ApiClient, Reply
 from contract.provenance import RUN
 from contract.scene import Scene
 from strategies import audio, corpus
-from strategies.rhs_colon import TICKS_PER_SECOND, Instant
+from strategies.rhs_colon import TICKS_PER_SECOND, DatetimeFilter, Instant, StringFilter
 
 DRAWS = 4
 """Draw the corpus as the last of a few generated examples: Hypothesis' first is the minimal one."""
@@ -59,6 +59,8 @@ class UploadedCorpus:
     ids: dict[str, corpus.CorpusRecording]
     locals_: tuple[str, str]
     owners: tuple[str, ...]
+    marks: dict[str, corpus.CorpusRecording] = dataclasses.field(default_factory=dict)
+    """The boundary anchors by name (see ``boundary_anchors``): what the deterministic rows aim at."""
 
     def id_of(self, item: corpus.CorpusRecording) -> str:
         return next(k for k, v in self.ids.items() if v is item)
@@ -98,9 +100,52 @@ def _anchors(base: Instant, owners: Sequence[str], locals_: tuple[str, str]) -> 
     return out
 
 
+BOUNDARY_REMOTES = {
+    "at": "c:\\x",
+    "tick-after": "a;b",
+    "same-second": "x\\;y",
+    "tick-before": "back\\",
+    "operator-literal": "contains:x9",
+}
+"""Each boundary anchor's remote number: the reference's escaping examples (``c:\\x``, ``a\\;b``), an
+escaped backslash before ``;``, a trailing backslash, and a value that starts with an operator name
+(A-12: only ``equals:contains:x9`` matches it)."""
+
+
+def boundary_anchors(base: Instant, owner: str, local: str) -> dict[str, corpus.CorpusRecording]:
+    """Recordings at, one tick either side of, and in the same second as one instant ``T``.
+
+    Random draws put a filter bound exactly on a stored instant only sometimes; a server whose
+    ``between`` includes its upper bound, or whose ``equals`` compares whole seconds, must fail on
+    every seed, so the deterministic rows of test_filters aim at these. ``T`` sits a quarter second
+    into its second (so the same-second neighbour and the whole-second reading differ); durations are
+    equal, so the ends keep the same one-tick spacing for ``endTime``.
+    """
+    second_start = base - 10 * 3600 * TICKS_PER_SECOND
+    at = Instant(second_start.ticks - second_start.ticks % TICKS_PER_SECOND + TICKS_PER_SECOND // 4)
+    starts = {
+        "at": at,
+        "tick-after": at + 1,
+        "same-second": at + TICKS_PER_SECOND // 2,
+        "tick-before": at - 1,
+        "operator-literal": at - 7 * 60 * TICKS_PER_SECOND,
+    }
+    return {
+        name: corpus.CorpusRecording(
+            start=start,
+            duration_ticks=60 * TICKS_PER_SECOND,
+            direction=1,
+            local_party_number=local,
+            remote_party_number=BOUNDARY_REMOTES[name],
+            owner_username=owner,
+        )
+        for name, start in starts.items()
+    }
+
+
 def build_corpus(
     scene: Scene, *, seed: int | None, size: tuple[int, int]
-) -> tuple[list[Any], tuple[str, str], tuple[str, ...]]:
+) -> tuple[list[Any], tuple[str, str], tuple[str, ...], dict[str, Any]]:
     """Draw the corpus and make it unique to this run."""
     if scene.is_emulator:
         owners = tuple(scene.new_user(1, stem="owner").username for _ in range(2))
@@ -115,7 +160,9 @@ def build_corpus(
         local = mapping.setdefault(item.local_party_number.lower(), locals_[len(mapping) % 2])
         items.append(dataclasses.replace(item, local_party_number=local))
     items.extend(_anchors(base, owners, locals_))
-    return items, locals_, owners
+    marks = boundary_anchors(base, owners[0], locals_[0])
+    items.extend(marks.values())
+    return items, locals_, owners, marks
 
 
 def upload(admin: ApiClient, items: list[corpus.CorpusRecording]) -> dict[str, corpus.CorpusRecording]:
@@ -140,6 +187,64 @@ def query(admin: ApiClient, params: Mapping[str, Any]) -> Reply:
     return api.list_recordings(admin, corpus.query_params(params))
 
 
+def provenance_of(params: dict[str, Any]) -> str:
+    """The assumptions a filter query's expected result rests on.
+
+    Always A-3 (filters combine with AND: isolation adds one); A-2 for endTime; A-11/A-12/A-14 for
+    RHS-Colon datetimes (bounds one 100-ns tick from stored values need 7-digit storage, operator
+    reading, zones, empty ``between``); A-4 for string matching (case rules).
+    """
+    tags = ["A-3"]
+    if "endTime" in params:
+        tags.append("A-2")
+    if any(isinstance(v, DatetimeFilter) for v in params.values()):
+        tags += ["A-11", "A-12", "A-14"]
+    if any(isinstance(v, StringFilter) for v in params.values()) or "ownerUsername" in params:
+        tags += ["A-4", "A-12"]
+    return ",".join(dict.fromkeys(tags))
+
+
+def assert_matches_oracle(reply: Reply, uploaded: UploadedCorpus, params: dict[str, Any], check: str) -> None:
+    """Same recordings as the oracle, in the documented order, with the right totalCount."""
+    provenance = provenance_of(params)
+    shown = corpus.query_params(params)
+    expect.status(reply, 200, check=check, why=f"valid filters {shown}", provenance=provenance)
+    body = expect.json_body(reply, check=check)
+    expected = corpus.select(uploaded.items, params)
+    expected_ids = [uploaded.id_of(r) for r in expected]
+    actual_ids = listed_ids(reply)
+    missing = [uploaded.describe(i) for i in expected_ids if i not in actual_ids]
+    extra = [uploaded.describe(i) for i in actual_ids if i not in expected_ids]
+    expect.that(
+        not missing and not extra,
+        reply,
+        check=check,
+        title=f"result set differs from the oracle for {shown}",
+        expected=f"{len(expected_ids)} recordings",
+        actual=f"{len(actual_ids)} recordings",
+        provenance=provenance,
+        notes=[f"missing: {m}" for m in missing[:5]] + [f"unexpected: {e}" for e in extra[:5]],
+    )
+    starts = [uploaded.ids[i].start.ticks for i in actual_ids]
+    expect.that(
+        starts == sorted(starts, reverse=True),
+        reply,
+        check="most recent first",
+        title="recordings are not ordered by start time, most recent first",
+        expected="startTime descending",
+        actual=[uploaded.ids[i].start.isoformat() for i in actual_ids][:10],
+    )
+    expect.that(
+        body.get("totalCount") == len(expected_ids),
+        reply,
+        check="totalCount honest",
+        title=f"totalCount does not count the matches of {shown}",
+        expected=len(expected_ids),
+        actual=body.get("totalCount"),
+        provenance=provenance,
+    )
+
+
 @pytest.fixture(scope="session")
 def uploaded_corpus(recqual_run: Any) -> UploadedCorpus:
     """The shared corpus of test_filters and test_paging (uploaded once per session)."""
@@ -147,10 +252,10 @@ def uploaded_corpus(recqual_run: Any) -> UploadedCorpus:
         pytest.skip("read-only profile: the filter and paging oracles upload their own corpus")
     scene = recqual_run.scene
     admin = scene.client("l10")
-    items, locals_, owners = build_corpus(
+    items, locals_, owners, marks = build_corpus(
         scene, seed=RUN.seed, size=RUN_SIZES[RUN.quick or not RUN.is_emulator]
     )
-    return UploadedCorpus(items, upload(admin, items), locals_, owners)
+    return UploadedCorpus(items, upload(admin, items), locals_, owners, marks)
 
 
 RUN_SIZES = {False: (20, 30), True: (12, 18)}

@@ -12,6 +12,7 @@ tick fails the oracle comparison at the corpus' boundary values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,69 +20,11 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from contract import api, expect
-from contract.client import ApiClient, Reply
-from contract.corpus_support import UploadedCorpus, listed_ids, query
+from contract.client import ApiClient
+from contract.corpus_support import UploadedCorpus, assert_matches_oracle, query
 from contract.provenance import RUN
 from strategies import corpus, filters
 from strategies.rhs_colon import DatetimeFilter, StringFilter, parse
-
-
-def provenance_of(params: dict[str, Any]) -> str:
-    """The assumptions a filter query's expected result rests on.
-
-    Always A-3 (filters combine with AND: isolation adds one); A-2 for endTime; A-11/A-12/A-14 for
-    RHS-Colon datetimes (bounds one 100-ns tick from stored values need 7-digit storage, operator
-    reading, zones, empty ``between``); A-4 for string matching (case rules).
-    """
-    tags = ["A-3"]
-    if "endTime" in params:
-        tags.append("A-2")
-    if any(isinstance(v, DatetimeFilter) for v in params.values()):
-        tags += ["A-11", "A-12", "A-14"]
-    if any(isinstance(v, StringFilter) for v in params.values()) or "ownerUsername" in params:
-        tags += ["A-4", "A-12"]
-    return ",".join(dict.fromkeys(tags))
-
-
-def assert_matches_oracle(reply: Reply, uploaded: UploadedCorpus, params: dict[str, Any], check: str) -> None:
-    """Same recordings as the oracle, in the documented order, with the right totalCount."""
-    provenance = provenance_of(params)
-    shown = corpus.query_params(params)
-    expect.status(reply, 200, check=check, why=f"valid filters {shown}", provenance=provenance)
-    body = expect.json_body(reply, check=check)
-    expected = corpus.select(uploaded.items, params)
-    expected_ids = [uploaded.id_of(r) for r in expected]
-    actual_ids = listed_ids(reply)
-    missing = [uploaded.describe(i) for i in expected_ids if i not in actual_ids]
-    extra = [uploaded.describe(i) for i in actual_ids if i not in expected_ids]
-    expect.that(
-        not missing and not extra,
-        reply,
-        check=check,
-        title=f"result set differs from the oracle for {shown}",
-        expected=f"{len(expected_ids)} recordings",
-        actual=f"{len(actual_ids)} recordings",
-        provenance=provenance,
-        notes=[f"missing: {m}" for m in missing[:5]] + [f"unexpected: {e}" for e in extra[:5]],
-    )
-    starts = [uploaded.ids[i].start.ticks for i in actual_ids]
-    expect.that(
-        starts == sorted(starts, reverse=True),
-        reply,
-        check="most recent first",
-        title="recordings are not ordered by start time, most recent first",
-        expected="startTime descending",
-        actual=[uploaded.ids[i].start.isoformat() for i in actual_ids][:10],
-    )
-    expect.that(
-        body.get("totalCount") == len(expected_ids),
-        reply,
-        check="totalCount honest",
-        title=f"totalCount does not count the matches of {shown}",
-        expected=len(expected_ids),
-        actual=body.get("totalCount"),
-        provenance=provenance,
-    )
 
 
 def _queries(uploaded: UploadedCorpus) -> st.SearchStrategy[dict[str, Any]]:
@@ -151,7 +94,8 @@ def _strict_subset(uploaded: UploadedCorpus, candidates: list[tuple[str, Any]]) 
 
 
 def _candidates(uploaded: UploadedCorpus, name: str) -> list[tuple[str, Any]]:
-    items = uploaded.items
+    """Filters whose bound sits on a recording of the isolated set, so an inclusive bound shows."""
+    items = corpus.select(uploaded.items, uploaded.isolate({}))
     if name == "startTime":
         return [(name, DatetimeFilter("before", r.start, zone="Z")) for r in items]
     if name == "endTime":
@@ -185,6 +129,61 @@ def test_each_parameter_filters(name: str, uploaded_corpus: UploadedCorpus, admi
             pytest.skip("one owner only (real server without a second configured user)")
         params = _strict_subset(uploaded_corpus, candidates)
     assert_matches_oracle(query(admin, params), uploaded_corpus, params, f"{name} filters")
+
+
+def _dt(op: str, mark: str, shift: int = 0, **how: Any) -> Callable[[UploadedCorpus], DatetimeFilter]:
+    return lambda u: DatetimeFilter(op, u.marks[mark].start + shift, **how)  # type: ignore[arg-type]
+
+
+def _end_between(lower: str, upper: str) -> Callable[[UploadedCorpus], DatetimeFilter]:
+    return lambda u: DatetimeFilter("between", u.marks[lower].end, upper=u.marks[upper].end)
+
+
+def _between(lower: str, upper: str) -> Callable[[UploadedCorpus], DatetimeFilter]:
+    return lambda u: DatetimeFilter("between", u.marks[lower].start, upper=u.marks[upper].start)
+
+
+def _remote(op: str, operand: str, explicit: bool = True) -> Callable[[UploadedCorpus], StringFilter]:
+    return lambda _: StringFilter(op, operand, explicit)  # type: ignore[arg-type]
+
+
+BOUNDARY_ROWS: dict[str, tuple[str, Callable[[UploadedCorpus], Any]]] = {
+    # section 4: between is T1 <= x < T2, with the bounds on stored instants one tick apart
+    "between includes T1, excludes T2": ("startTime", _between("at", "tick-after")),
+    "between one tick wide below T": ("startTime", _between("tick-before", "at")),
+    "endTime between on stored ends": ("endTime", _end_between("at", "tick-after")),
+    # section 4: before and after are strict, at the stored instant and one tick beside it
+    "before T excludes T": ("startTime", _dt("before", "at")),
+    "after T excludes T": ("startTime", _dt("after", "at")),
+    "after T-1 tick includes T": ("startTime", _dt("after", "at", -1)),
+    # section 4 equals + A-11: the instant to the tick, not the second; explicit, bare, with an offset
+    "equals the stored instant": ("startTime", _dt("equals", "at")),
+    "bare operand is equals": ("startTime", _dt("equals", "same-second", explicit_op=False)),
+    "equals one tick off matches nothing stored": ("startTime", _dt("equals", "at", 2)),
+    "equals with an offset (+02:00)": ("startTime", _dt("equals", "tick-after", offset_minutes=120)),
+    # section 4 escaping: the reference's own examples, and a backslash before ; and at the end
+    "reference example: escaped backslash": ("remoteParty", _remote("equals", "c:\\x", False)),
+    "reference example: escaped semicolon": ("remoteParty", _remote("equals", "a;b")),
+    "escaped backslash then semicolon": ("remoteParty", _remote("equals", "x\\;y")),
+    "contains a trailing backslash": ("remoteParty", _remote("contains", "back\\")),
+    "contains an escaped semicolon": ("remoteParty", _remote("contains", ";")),
+    # A-12: equals: written out matches a value that starts with an operator name
+    "explicit equals of an operator-like value": ("remoteParty", _remote("equals", "contains:x9")),
+    "explicit equals of a plain value": ("remoteParty", _remote("equals", "a;b")),
+}
+"""Deterministic boundary rows: every seed puts these bounds exactly on stored values (the corpus'
+boundary anchors), so an inclusive ``between``, a whole-second ``equals`` or a lost escape fails always,
+not only when the random draws happen to land on a stored instant."""
+
+
+@pytest.mark.recqual(family="filters", operation="listRecordings", check="boundary rows match the oracle")
+@pytest.mark.parametrize("row", list(BOUNDARY_ROWS))
+def test_boundary_rows(row: str, uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+    name, make = BOUNDARY_ROWS[row]
+    params = uploaded_corpus.isolate({name: make(uploaded_corpus)})
+    expected = corpus.select(uploaded_corpus.items, params)
+    assert expected or "nothing" in row, f"row {row!r} selects nothing from the boundary anchors"
+    assert_matches_oracle(query(admin, params), uploaded_corpus, params, f"{name} {row}")
 
 
 @pytest.mark.recqual(
