@@ -37,11 +37,23 @@ def _shift_before(value: str) -> str:
     return "before:" + instant.isoformat(digits=7)
 
 
+def _between_inclusive(value: str) -> str:
+    """``between:T1;T2`` -> ``between:T1;T2 + 1 tick``: the upper limit becomes included."""
+    if not value.startswith("between:") or value.count(";") != 1:
+        return value
+    from strategies.rhs_colon import Instant
+
+    lower, upper = value[len("between:") :].split(";")
+    return f"between:{lower};" + (Instant.parse(upper) + 1).isoformat(digits=7)
+
+
 def rewrite_query(fault: str, path: str, query: list[tuple[str, str]]) -> list[tuple[str, str]]:
     if not path.rstrip("/").endswith("/Recordings"):
         return query
     if fault == "filter-bound":
         return [(k, _shift_before(v) if k == "startTime" else v) for k, v in query]
+    if fault == "between-inclusive":
+        return [(k, _between_inclusive(v) if k == "startTime" else v) for k, v in query]
     if fault == "ignore-direction":
         return [(k, v) for k, v in query if k != "direction"]
     if fault == "paging-overlap":

@@ -106,6 +106,19 @@ def test_assumed_fault_is_a_deviation_in_documented_profile(emulator: str, tmp_p
     assert run.results is not None and run.results["profile"] == "documented"
 
 
+def test_documented_filter_fault_fails_in_documented_profile(emulator: str, tmp_path: Path) -> None:
+    """A between that includes its upper bound breaks section 4 itself: the rows asked without the
+    isolating AND (A-3) fail even where assumption failures are only deviations (a real server)."""
+    selection = ("contract/test_filters.py", "-k", "documented_rows or boundary_rows")
+    with faulty_proxy(emulator, "between-inclusive") as target:
+        run = run_contract(target, *selection, tmp_path=tmp_path, extra=("--profile", "documented"))
+    assert run.returncode == 1, run.stdout[-3000:]
+    failed = run.rows("failed")
+    assert failed and all(r["check"] == "documented filter semantics" for r in failed), failed
+    assert "between" in failed[0]["message"] and "curl" in failed[0]["message"]
+    assert run.rows("deviation"), "the ANDed boundary rows (A-3) should report deviations"
+
+
 def test_real_server_mode_is_green_and_says_what_to_configure(emulator: str, tmp_path: Path) -> None:
     """Without a control plane the target is a "real server": documented profile, no false alarm,
     and every check that cannot be set up is skipped with a reason naming what to configure."""
