@@ -32,6 +32,8 @@ class User:
     device_name: str | None = None
     first_name: str = ""
     last_name: str = ""
+    numeric_user_id: str | None = None
+    """The user's Numeric User ID (a listActiveRecordings filter, reference 2.3); emulator users only."""
 
     @property
     def username(self) -> str:
@@ -151,20 +153,21 @@ class Scene:
         number = self.number() if extension else None
         device = f"SEP{self.number()}" if extension else None
         first, last = f"First{self.serial()}", f"Last{self.serial()}"
+        numeric = self.number()
         body: dict[str, Any] = {
             "username": username,
             "password": password,
             "level": level,
             "firstName": first,
             "lastName": last,
-            "numericUserId": self.number(),
+            "numericUserId": numeric,
         }
         if extension:
             body.update(extension=number, deviceName=device)
         credentials = Credentials(username, password, f"level{level}")
         self.api.config.redactor.add(credentials)
         control.create_user(**body)
-        return User(credentials, level, number, device, first, last)
+        return User(credentials, level, number, device, first, last, numeric)
 
     def new_line(self, owner: User | None = None) -> Line:
         """A line nobody else uses; the owner's own line when ``owner`` has one."""

@@ -8,6 +8,11 @@ after every step the live list holds exactly the model's recordings with the rig
 A stopped or hung-up recording leaves the live list at once and is listed as a completed recording
 within 2 seconds with the line's owner, the start time, the call's parties and direction (A-7).
 
+Targeted checks cover what random walks over one device per line never reach: a call on an
+automatic-recording or unmonitorable device (A-18), two devices sharing one directory number (by-DN
+pause/resume acts on every recording of the line), and a pause long enough that a completed duration
+counting wall-clock time cannot hide inside the rounding tolerance (A-8).
+
 Needs the emulator control plane (calls are placed and hung up by the test); on a real server the
 live checks that need no set-up are in ``test_races.py`` and ``test_auth_matrix.py``.
 """
@@ -26,9 +31,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initial
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
-from contract.live_model import TICK_TOLERANCE_S, LineModel, LiveModel, LiveRec, Outcome, now
+from contract.live_model import TICK_TOLERANCE_S, LineModel, LiveModel, LiveRec, Outcome, RecordedTime, now
 from contract.provenance import RUN
 from contract.scene import Scene, User
+from contract.target import Line
 from strategies.durations import parse_iso_duration
 from strategies.rhs_colon import TICKS_PER_SECOND, Instant
 
@@ -432,6 +438,262 @@ def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
         actual=f"{third:g}s",
         provenance="A-8",
     )
+
+
+def live_of(admin: ApiClient, username: str, check: str) -> tuple[Reply, dict[str, dict[str, Any]]]:
+    """The live recordings owned by ``username`` (by ``localParty.username``), keyed by lowercase id.
+
+    Reads the unfiltered list on purpose: these checks judge start/stop/pause, not the list's filters.
+    """
+    reply = api.list_active(admin)
+    expect.status(reply, 200, check=check, why="level 10 lists active recordings")
+    body = expect.json_body(reply, check=check)
+    items = body if isinstance(body, list) else []
+    ours = {
+        str(item.get("id", "")).lower(): item
+        for item in items
+        if isinstance(item, dict)
+        and str((item.get("localParty") or {}).get("username", "")).lower() == username.lower()
+    }
+    return reply, ours
+
+
+CHECK_AUTO = "automatic-recording device"
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["startRecording", "stopRecording", "listActiveRecordings"],
+    check=CHECK_AUTO,
+    provenance="A-18",
+    needs=("emulator",),
+)
+def test_auto_record_device(scene: Scene, admin: ApiClient) -> None:
+    """A-18: a call on an automatic-recording device is recorded from the moment it connects, owned by
+    the line's user; a manual start on it is 400 reason 4 (not 429 "already recorded": the device
+    setting decides, not the existing recording) and stopping it by id is 400 reason 2.
+
+    The state machine never places such a call, so without this check both answers go unjudged.
+    """
+    user = scene.new_user(1, stem="auto")
+    line = user.line
+    assert line is not None
+    scene.connect(line, auto_record=True)
+    reply, ours = live_of(admin, user.username, CHECK_AUTO)
+    expect.that(
+        len(ours) == 1,
+        reply,
+        check=CHECK_AUTO,
+        title="a call on an automatic-recording device is not recorded at once by the line's user",
+        expected=f"one live recording owned by {user.username}",
+        actual=f"{len(ours)}: {sorted(ours)}",
+        provenance="A-18",
+    )
+    rec_id = next(iter(ours))
+    bodies: list[dict[str, Any]] = [
+        {"deviceName": line.device_name},
+        {"directoryNumber": line.directory_number},
+        {"deviceName": line.device_name, "directoryNumber": line.directory_number},
+    ]
+    for body in bodies:
+        check_outcome(
+            api.start(admin, body),
+            Outcome.of(
+                400,
+                f"start {body}: the device is configured for automatic recording",
+                reason=4,
+                provenance="A-18",
+            ),
+            CHECK_AUTO,
+        )
+    check_outcome(
+        api.stop(admin, rec_id),
+        Outcome.of(400, "stop by id of an automatic recording", reason=2, provenance="A-18"),
+        CHECK_AUTO,
+    )
+    reply, after = live_of(admin, user.username, CHECK_AUTO)
+    expect.that(
+        set(after) == {rec_id},
+        reply,
+        check=CHECK_AUTO,
+        title="a refused start or stop changed the automatic recording",
+        expected=[rec_id],
+        actual=sorted(after),
+        provenance="A-18",
+    )
+
+
+CHECK_UNMONITORABLE = "unmonitorable line"
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["startRecording", "listActiveRecordings"],
+    check=CHECK_UNMONITORABLE,
+    provenance="A-18",
+    needs=("emulator",),
+)
+def test_unmonitorable_line(scene: Scene, admin: ApiClient) -> None:
+    """Start on a call placed with ``monitorable: false`` (A-18) is 400 reason 1 and the body carries
+    ``deviceName`` (documented for reason 1); nothing gets recorded. No other check places such a call.
+    """
+    user = scene.new_user(1, stem="nomon")
+    line = user.line
+    assert line is not None
+    scene.connect(line, monitorable=False)
+    for body in ({"deviceName": line.device_name}, {"directoryNumber": line.directory_number}):
+        reply = api.start(admin, body)
+        check_outcome(
+            reply,
+            Outcome.of(400, f"start {body}: the line is not monitorable", reason=1, provenance="A-18"),
+            CHECK_UNMONITORABLE,
+        )
+        error = reply.json_or_none()
+        expect.that(
+            isinstance(error, dict) and "deviceName" in error,
+            reply,
+            check=CHECK_UNMONITORABLE,
+            title="400 reason 1 (not monitorable) without deviceName",
+            expected="a deviceName field",
+            actual=error,
+            provenance="A-18",
+        )
+    reply, ours = live_of(admin, user.username, CHECK_UNMONITORABLE)
+    expect.that(
+        not ours,
+        reply,
+        check=CHECK_UNMONITORABLE,
+        title="a refused start on an unmonitorable line left a live recording",
+        expected="none",
+        actual=sorted(ours),
+        provenance="A-18",
+    )
+
+
+CHECK_BY_DN = "by DN: every recording of the line"
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["startRecording", "pauseRecordingsByLine", "resumeRecordingsByLine", "listActiveRecordings"],
+    check=CHECK_BY_DN,
+    needs=("emulator",),
+)
+def test_by_line_acts_on_every_recording(scene: Scene, admin: ApiClient) -> None:
+    """Reference 2.3: pause/resume by DN act on every recording of the line (Pause 429: already
+    paused; Resume 429: not paused). The state machine has one device per DN, so "every" is never more
+    than one there; here two devices share the user's DN and both are recorded.
+    """
+    user = scene.new_user(1, stem="shared")
+    first = user.line
+    assert first is not None
+    dn = first.directory_number
+    second = Line(f"SEP{scene.number()}", dn, user.username)
+    ids: list[str] = []
+    for line in (first, second):
+        scene.connect(line)
+        body = {"deviceName": line.device_name, "directoryNumber": dn}
+        reply = api.start(admin, body)
+        expect.status(reply, 201, check="set-up: start", why=f"{body}: a connected, unrecorded call")
+        ids.append(str(reply.json()["id"]).lower())
+    steps = (
+        (api.pause_by_line, "pause", 204, True, "two running recordings on the line"),
+        (api.pause_by_line, "pause", 429, True, "every recording of the line is already paused"),
+        (api.resume_by_line, "resume", 204, False, "two paused recordings on the line"),
+        (api.resume_by_line, "resume", 429, False, "no recording of the line is paused"),
+    )
+    for send, verb, status, paused, why in steps:
+        sent = send(admin, dn)
+        expect.status(sent, status, check=CHECK_BY_DN, why=f"{verb} by DN {dn}: {why}")
+        reply, ours = live_of(admin, user.username, CHECK_BY_DN)
+        states = {rid: (ours.get(rid) or {}).get("isPaused", "absent") for rid in ids}
+        expect.that(
+            all(state is paused for state in states.values()),
+            reply,
+            check=CHECK_BY_DN,
+            title=f"after {verb} by DN {dn}, not every recording of the line has isPaused {paused}",
+            expected={rid: paused for rid in ids},
+            actual=states,
+            notes=[f"the {verb} by DN answered {sent.status}: {sent.curl}"],
+        )
+
+
+RECORDED_S = 1.2
+PAUSED_S = 3.0
+CHECK_COMPLETED_DURATION = "completed duration excludes paused time"
+
+
+def completed_of(admin: ApiClient, username: str) -> tuple[Reply, list[dict[str, Any]]]:
+    """The owner's completed recordings, polled for up to the A-7 hand-over time (plus slack)."""
+    deadline = now() + HANDOVER_S + HANDOVER_SLACK_S
+    while True:
+        reply = api.list_recordings(admin, {"ownerUsername": username})
+        items = reply.json().get("recordings", []) if reply.status == 200 else []
+        if items or now() > deadline:
+            return reply, items
+        time.sleep(0.1)
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["startRecording", "pauseRecording", "stopRecording", "listRecordings", "getRecording"],
+    check=CHECK_COMPLETED_DURATION,
+    provenance="A-8",
+    needs=("emulator",),
+)
+def test_completed_duration_excludes_paused_time(scene: Scene, admin: ApiClient) -> None:
+    """A-8: the completed recording's duration is the recorded time. Record ~1.2 s, pause 3 s, stop:
+    the duration must lie within the client-clock bounds of the recorded time (± the one-second
+    rounding allowance), which stay well under the 4.2 s a wall-clock duration would show. The state
+    machine's pauses (0.4/0.9 s) fit inside that allowance, so it cannot tell the two apart.
+    """
+    user = scene.new_user(1, stem="paused")
+    line = user.line
+    assert line is not None
+    scene.connect(line)
+    recorded = RecordedTime()
+    reply, sent, received = timed(lambda: api.start(admin, {"deviceName": line.device_name}))
+    expect.status(reply, 201, check="set-up: start", why="a connected, unrecorded line")
+    recorded.run(sent, received)
+    rec = str(reply.json()["id"])
+    time.sleep(RECORDED_S)
+    reply, sent, received = timed(lambda: api.pause(admin, rec))
+    expect.status(reply, 204, check="set-up: pause", why="a running recording")
+    recorded.halt(sent, received)
+    time.sleep(PAUSED_S)
+    expect.status(api.stop(admin, rec), 204, check="set-up: stop", why="a paused live recording")
+    listing, items = completed_of(admin, user.username)
+    expect.that(
+        len(items) == 1,
+        listing,
+        check=CHECK_COMPLETED_DURATION,
+        title=f"the stopped recording of {user.username} is not listed within {HANDOVER_S:g}s",
+        expected="1 completed recording",
+        actual=len(items),
+        provenance="A-7",
+    )
+    low = max(0.0, recorded.lower - TICK_TOLERANCE_S)
+    high = recorded.upper + TICK_TOLERANCE_S
+    detail = api.get_recording(admin, str(items[0].get("id", "")))
+    expect.status(detail, 200, check=CHECK_COMPLETED_DURATION, why="the completed recording was just listed")
+    for reply, value in ((listing, items[0].get("duration")), (detail, detail.json().get("duration"))):
+        got = duration_s(str(value or "PT0S"))
+        expect.that(
+            low <= got <= high,
+            reply,
+            check=CHECK_COMPLETED_DURATION,
+            title=(
+                f"the completed duration counts the {PAUSED_S:g}s of pause"
+                if got > high
+                else "the completed duration is shorter than the recorded time"
+            ),
+            expected=(
+                f"{low:.2f}..{high:.2f}s (recorded {recorded.lower:.2f}..{recorded.upper:.2f}s "
+                f"±{TICK_TOLERANCE_S:g}s; the {PAUSED_S:g}s paused do not count)"
+            ),
+            actual=value,
+            provenance="A-8",
+        )
 
 
 @pytest.mark.recqual(

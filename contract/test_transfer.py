@@ -228,6 +228,56 @@ def test_varied_uploads_round_trip(admin: ApiClient, scene: Scene) -> None:
     check()
 
 
+CHECK_AUTHOR = "notes and preserved are the caller's"
+
+
+@pytest.mark.recqual(
+    family="transfer",
+    operation=["uploadRecording", "getRecording"],
+    check=CHECK_AUTHOR,
+)
+def test_upload_for_another_owner(admin: ApiClient, scene: Scene) -> None:
+    """Reference 2.2: ``notes`` are authored by, and ``preserved`` is set by, the calling user.
+
+    The round-trip tests upload for the caller itself, where caller and owner coincide, so a server
+    crediting the note or the preservation to the owner passes them. Here the level-10 caller uploads
+    a recording whose localParty is another user (the Base Access role): the owner is that user, while
+    note.owner and preservingUser are the caller.
+    """
+    caller = admin.credentials.username if admin.credentials else ""
+    owner = scene.user("l2").username
+    if owner.lower() == caller.lower():
+        pytest.skip(f"{CHECK_AUTHOR}: the l2 and l10 roles are the same user ({owner}); configure two users")
+    meta = {
+        **_valid_meta(owner),
+        "localParty": {"username": owner, "phoneNumber": scene.number()},
+        "remoteParty": {"phoneNumber": f"+39{scene.number()}"},
+        "notes": f"written by {caller} for {owner}",
+        "preserved": True,
+    }
+    rec_id = _upload(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
+    reply = api.get_recording(admin, rec_id)
+    expect.status(reply, 200, check=CHECK_AUTHOR, why="the recording was just uploaded")
+    detail = expect.json_body(reply, check=CHECK_AUTHOR)
+    got = {
+        "owner": (detail.get("owner") or {}).get("username"),
+        "note.owner": ((detail.get("note") or {}).get("owner") or {}).get("username"),
+        "preservingUser": (detail.get("preservingUser") or {}).get("username"),
+    }
+    want = {"owner": owner, "note.owner": caller, "preservingUser": caller}
+    for name, expected in want.items():
+        expect.that(
+            str(got[name] or "").lower() == expected.lower(),
+            reply,
+            check=CHECK_AUTHOR,
+            title=f"{name} is not the {'localParty user' if name == 'owner' else 'calling user'}",
+            expected=expected,
+            actual=got[name],
+            notes=[f"caller {caller}, localParty.username {owner}"],
+        )
+    check_echo(detail, meta, caller, reply)
+
+
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid audio is 400 reason 2")
 def test_invalid_audio_rejected(admin: ApiClient) -> None:
     owner = admin.credentials.username if admin.credentials else "admin"
