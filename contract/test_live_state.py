@@ -676,7 +676,8 @@ def test_completed_duration_excludes_paused_time(scene: Scene, admin: ApiClient)
     high = recorded.upper + TICK_TOLERANCE_S
     detail = api.get_recording(admin, str(items[0].get("id", "")))
     expect.status(detail, 200, check=CHECK_COMPLETED_DURATION, why="the completed recording was just listed")
-    for reply, value in ((listing, items[0].get("duration")), (detail, detail.json().get("duration"))):
+    detail_body = expect.json_body(detail, check=CHECK_COMPLETED_DURATION)
+    for reply, value in ((listing, items[0].get("duration")), (detail, detail_body.get("duration"))):
         got = duration_s(str(value or "PT0S"))
         expect.that(
             low <= got <= high,
