@@ -219,7 +219,9 @@ class Reply:
 
 
 def body_text(response: httpx.Response) -> str:
-    ctype = response.headers.get("content-type", "")
+    """The body for a message or an attachment; binary media is named, not dumped (media types are
+    case-insensitive, RFC 9110 8.3.1: ``Audio/MPEG`` is audio too)."""
+    ctype = response.headers.get("content-type", "").lower()
     if not response.content:
         return "<EMPTY>"
     if ctype.startswith(("audio/", "application/octet-stream")):

@@ -7,9 +7,11 @@ prepared by ``requests`` exactly as Schemathesis would send it, then the bytes g
 
 Built-in checks, and why each is on, off or replaced (every exclusion is named; see ``EXCLUDED``):
 
-- on: ``status_code_conformance``, ``content_type_conformance``, ``response_schema_conformance``,
-  ``response_headers_conformance``, ``missing_required_header``;
-- replaced: ``not_a_server_error`` -> :func:`server_error` (501 and 503 are documented outcomes of
+- on: ``status_code_conformance``, ``response_headers_conformance``, ``missing_required_header``;
+- replaced: ``content_type_conformance`` / ``response_schema_conformance`` -> :func:`content_type` /
+  :func:`response_schema` (the same checks, except on an *absent* body where the reference makes the
+  body optional: A-9, a 409/429/501/503/504 may come with no body and so no Content-Type);
+  ``not_a_server_error`` -> :func:`server_error` (501 and 503 are documented outcomes of
   server state on upload/start); ``positive_data_acceptance`` -> :func:`bad_request_fits_request`
   (this API answers schema-valid requests with documented *semantic* 400s: unknown line, invalid
   audio; what must not happen is a 400 whose reason the request cannot trigger);
@@ -52,12 +54,16 @@ EXCLUDED_BUILTINS = (
     "not_a_server_error",
     "positive_data_acceptance",
     "negative_data_rejection",
+    "content_type_conformance",
+    "response_schema_conformance",
 )
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 LITERAL_SEGMENTS = frozenset({"mine", "pause", "resume", "media"})
 DOCUMENTED_SERVER_STATES = {"uploadRecording": {501}, "startRecording": {501, 503}}
 """5xx codes the vendor documents as outcomes of server state (licence 501, no channel 503)."""
+OPTIONAL_BODY_STATUSES = frozenset({409, 429, 501, 503, 504})
+"""A-9: the bodies of these answers are optional JSON, so an answer may have none at all."""
 
 
 def schemathesis_config(*, seed: int | None, max_examples: int) -> schemathesis.Config:
@@ -228,6 +234,30 @@ def _has_uppercase_guid(case: schemathesis.Case) -> bool:
 # ----------------------------------------------------------------------------------------- checks
 
 
+def absent_optional_body(response: schemathesis.Response) -> bool:
+    """An empty body where A-9 makes the body optional: there is no representation to type or validate.
+
+    Concrete case: a server answers a pause of an unknown id with ``409`` and no body (A-9); the spec
+    declares ``application/json`` for that 409, and Schemathesis would report "Missing Content-Type
+    header" for a body that does not exist. A non-empty body is still judged in full.
+    """
+    return response.status_code in OPTIONAL_BODY_STATUSES and not response.content
+
+
+def content_type(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+    """Schemathesis' ``content_type_conformance``, except for an absent optional body (A-9)."""
+    if absent_optional_body(response):
+        return None
+    return oa_checks.content_type_conformance(ctx, response, case)
+
+
+def response_schema(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
+    """Schemathesis' ``response_schema_conformance``, except for an absent optional body (A-9)."""
+    if absent_optional_body(response):
+        return None
+    return oa_checks.response_schema_conformance(ctx, response, case)
+
+
 def server_error(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
     """A 5xx means the server failed, except the documented server-state outcomes (501/503)."""
     op = operation_id(case)
@@ -367,6 +397,8 @@ def ids_lowercase(ctx: Any, response: schemathesis.Response, case: schemathesis.
 
 
 CUSTOM_CHECKS: tuple[Callable[..., bool | None], ...] = (
+    content_type,
+    response_schema,
     server_error,
     bad_request_fits_request,
     negative_data_rejected,

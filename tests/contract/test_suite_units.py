@@ -3,19 +3,21 @@ target configuration, the live model, spec provenance and the schema-check predi
 
 from __future__ import annotations
 
+import datetime
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
+import schemathesis
 
 from contract import failures
 from contract.client import ApiClient, ClientConfig, Credentials, RateLimiter, Redactor, render_curl
 from contract.failures import ConfigError, ConformanceFailure, ReadOnlyViolation, TargetError
 from contract.live_model import LineModel, LiveModel, RecordedTime
 from contract.provenance import CheckSpec, classify, deviation_message
-from contract.schema_support import _names_no_line, path_value_reroutes, wire_url
+from contract.schema_support import _names_no_line, absent_optional_body, path_value_reroutes, wire_url
 from contract.spec_provenance import load, response_provenance
 from contract.target import parse_tls_verify, resolve_settings
 
@@ -243,3 +245,15 @@ def test_named_predicates() -> None:
     assert not _names_no_line({"directoryNumber": "1001"}, "deviceName", "directoryNumber")
     assert wire_url("http://h/a\x1fb?q=a b") == "http://h/a%1Fb?q=a%20b"
     assert failures.is_assumption("A-5,A-10") and not failures.is_assumption("documented")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "absent"),
+    [(409, b"", True), (429, b"", True), (503, b"", True), (409, b"{}", False), (400, b"", False)],
+)
+def test_absent_optional_body(status: int, body: bytes, absent: bool) -> None:
+    """A-9: only an empty 409/429/501/503/504 is spared the content-type and schema checks."""
+    response = httpx.Response(status, content=body, request=httpx.Request("PUT", "http://h/x"))
+    response.read()
+    response.elapsed = datetime.timedelta(0)
+    assert absent_optional_body(schemathesis.Response.from_httpx(response, verify=True)) is absent

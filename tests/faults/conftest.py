@@ -20,13 +20,13 @@ def matrix(request: pytest.FixtureRequest) -> Iterator[Matrix]:
     found = Matrix(seed=DEFAULT_SEED)
     request.config.stash[MATRIX_KEY] = found
     yield found
-    if found.verdicts or found.clean:
+    if found.verdicts or found.clean or found.variants:
         found.write()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     found = config.stash.get(MATRIX_KEY, None)
-    if found is None or not (found.verdicts or found.clean):
+    if found is None or not (found.verdicts or found.clean or found.variants):
         return
     terminalreporter.section("recqual kill matrix")
     for line in found.table().splitlines():

@@ -151,9 +151,36 @@ class CleanResult:
 
 
 @dataclass
+class VariantResult:
+    """A benign variant's run: it must pass (a red run is a false alarm) and must have fired."""
+
+    variant: str
+    description: str
+    reference: str
+    passed: bool
+    failures: list[str]
+    fired: int
+    steps: dict[str, int]
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.passed and self.fired > 0
+
+    def explain(self) -> str:
+        if not self.passed:
+            return (
+                f"FALSE ALARM: the suite failed the benign variant {self.variant!r} ({self.reference}):\n  "
+                + "\n  ".join(self.failures)
+            )
+        return f"benign variant {self.variant!r} never changed an answer (fired 0): it proves nothing"
+
+
+@dataclass
 class Matrix:
     verdicts: list[Verdict] = field(default_factory=list)
     clean: list[CleanResult] = field(default_factory=list)
+    variants: list[VariantResult] = field(default_factory=list)
     seed: int | None = None
 
     def table(self) -> str:
@@ -174,6 +201,11 @@ class Matrix:
         for c in self.clean:
             state = "pass" if c.passed else "FAIL: " + "; ".join(c.failures[:3])
             lines.append(f"clean seed {c.seed} via {c.via}: {state} ({c.duration_s:.0f}s)")
+        for b in self.variants:
+            state = "pass" if b.passed else "FALSE ALARM: " + "; ".join(b.failures[:3])
+            if b.passed and not b.fired:
+                state = "pass, but never fired"
+            lines.append(f"benign variant {b.variant}: {state} (fired {b.fired}, {b.duration_s:.0f}s)")
         return "\n".join(lines)
 
     def write(self, path: Path = REPORT) -> Path:
@@ -187,6 +219,7 @@ class Matrix:
             "kill_rate": round(killed / len(self.verdicts), 4) if self.verdicts else None,
             "faults": [asdict(v) for v in self.verdicts],
             "clean": [asdict(c) for c in self.clean],
+            "variants": [asdict(b) for b in self.variants],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -1,9 +1,10 @@
 """The fault proxy: a reverse proxy in front of the correct emulator that applies ONE named fault.
 
 ``python -m tests.faults.proxy --fault NAME --upstream http://127.0.0.1:P --port Q`` (from the project
-root; ``--fault none`` is the transparent proxy). Control-plane requests (``/_emulator/*``) are
-forwarded untouched so a suite can still set its scene; the fault sees them only to learn users and
-hang-ups. ``GET /_faults/status`` answers the fault's name and how often it fired.
+root; ``--fault none`` is the transparent proxy; ``--variant NAME``, the same as ``--fault variant:NAME``,
+puts a benign variant from ``variants.py`` in front instead of a fault). Control-plane requests
+(``/_emulator/*``) are forwarded untouched so a suite can still set its scene; the fault sees them only
+to learn users and hang-ups. ``GET /_faults/status`` answers the fault's name and how often it fired.
 
 Raw ASGI rather than a framework: the proxy must be able to hold a connection without answering
 (``Stall``) and to drop one mid-body (``Reset``), which a framework's response objects hide.
@@ -27,6 +28,7 @@ from .catalogue import NONE, behaviour
 from .directory import Directory
 from .ops import is_control
 from .upstream import Px
+from .variants import VARIANT_PREFIX
 from .wire import Req, Reset, Resp, Stall
 
 Scope = dict[str, Any]
@@ -91,7 +93,12 @@ class FaultProxy:
         return resp
 
     def status(self) -> dict[str, Any]:
-        return {"fault": self.fault, "fired": self.behaviour.fired, "requests": self.requests}
+        return {
+            "fault": self.fault,
+            "fired": self.behaviour.fired,
+            "requests": self.requests,
+            **self.behaviour.details(),
+        }
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -131,11 +138,33 @@ def _raw_headers(resp: Resp, length: int) -> list[tuple[bytes, bytes]]:
     return [*headers, (b"content-length", str(length).encode())]
 
 
+CHUNKS = 3
+"""A chunked answer (``transfer-encoding: chunked`` set by a benign variant) goes out in this many pieces."""
+
+
 async def _send(send: Any, resp: Resp) -> None:
+    if (resp.header("transfer-encoding") or "").lower() == "chunked" and resp.body:
+        await _send_chunked(send, resp)
+        return
     await send(
         {"type": "http.response.start", "status": resp.status, "headers": _raw_headers(resp, len(resp.body))}
     )
     await send({"type": "http.response.body", "body": resp.body})
+
+
+async def _send_chunked(send: Any, resp: Resp) -> None:
+    """No Content-Length, the body in several ``more_body`` messages: uvicorn then frames it with the
+    chunked transfer coding (it adds the header itself)."""
+    headers = [
+        (k.lower().encode("latin-1"), v.encode("latin-1"))
+        for k, v in resp.headers
+        if k.lower() != "transfer-encoding"
+    ]
+    await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+    size = max(1, -(-len(resp.body) // CHUNKS))
+    pieces = [resp.body[i : i + size] for i in range(0, len(resp.body), size)]
+    for i, piece in enumerate(pieces):
+        await send({"type": "http.response.body", "body": piece, "more_body": i + 1 < len(pieces)})
 
 
 async def _send_partial(send: Any, resp: Resp, fraction: float) -> None:
@@ -155,16 +184,18 @@ async def _wait_for_disconnect(receive: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.faults.proxy", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--fault", required=True, help=f"a fault name from tests/faults/catalogue.py, or {NONE}"
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--fault", help=f"a fault name from tests/faults/catalogue.py, {NONE}, or {VARIANT_PREFIX}NAME"
     )
+    which.add_argument("--variant", help="a benign variant from tests/faults/variants.py (or all)")
     parser.add_argument("--upstream", required=True, help="base URL of the correct emulator")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     args = parser.parse_args(argv)
     try:
-        app = FaultProxy(args.fault, args.upstream)
+        app = FaultProxy(args.fault or VARIANT_PREFIX + args.variant, args.upstream)
     except KeyError as exc:
         raise SystemExit(f"fault proxy: {exc.args[0]}") from None
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,9 +1,10 @@
 """One kill attempt: a fresh emulator, the fault proxy in front, the suite against the proxy.
 
 ``python -m tests.faults.runner FAULT [FAULT ...] [--seed N] [--no-load]`` runs attempts outside pytest
-and prints the verdicts (handy while writing a fault); ``--clean`` runs the clean baseline instead.
-Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay in
-``reports/fault-runs/<fault>/`` for diagnosis.
+and prints the verdicts (handy while writing a fault); ``--clean`` runs the clean baseline instead;
+``--variant NAME [NAME ...]`` (or ``--variant`` alone: every one, then ``all``) runs benign variants,
+which must pass. Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay
+in ``reports/fault-runs/<fault>/`` (``variant-<name>/`` for variants) for diagnosis.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import httpx
 
+from . import variants
 from .catalogue import CATALOGUE, NONE, Fault
 from .harness import ROOT, Run, proxy_status, run_contract, run_load, start_emulator, start_proxy
-from .matrix import CleanResult, Matrix, Verdict, failed_rows, judge, label, load_summary
+from .matrix import CleanResult, Matrix, VariantResult, Verdict, failed_rows, judge, label, load_summary
 
 RUNS = ROOT / "reports" / "fault-runs"
 DEFAULT_SEED = int(os.environ.get("RECQUAL_FAULT_SEED", "20260808"))
@@ -67,12 +69,45 @@ def clean(seed: int, *, via_proxy: bool) -> CleanResult:
                 proxy.stop()
     finally:
         emulator.stop()
+    failures = _failures(run)
+    return CleanResult(seed, via, not run.failed and not failures, failures, round(run.duration_s, 1))
+
+
+def _failures(run: Run) -> list[str]:
+    """Every failed check of a run that should have passed, or why there is no verdict at all."""
     failures = [f"{label(r)}: {str(r.get('message', ''))[:300]}" for r in failed_rows(run.document)]
     if run.document is None:
         failures.append("no results file: " + run.output_tail(10).replace("\n", " | "))
     if run.failed and not failures:
         failures.append(f"exit code {run.returncode}: " + run.output_tail(10).replace("\n", " | "))
-    return CleanResult(seed, via, not run.failed and not failures, failures, round(run.duration_s, 1))
+    return failures
+
+
+def benign(name: str, seed: int = DEFAULT_SEED) -> VariantResult:
+    """A benign variant (a different-but-correct server): the suite must pass it, and it must fire."""
+    variant = variants.benign(name)
+    workdir = _workdir(f"variant-{name}")
+    emulator = start_emulator(workdir)
+    try:
+        proxy = start_proxy(variants.VARIANT_PREFIX + name, emulator.url, workdir)
+        try:
+            run = run_contract(proxy.url, workdir, seed)
+            status = proxy_status(proxy)
+        finally:
+            proxy.stop()
+    finally:
+        emulator.stop()
+    failures = _failures(run)
+    return VariantResult(
+        variant=name,
+        description=variant.description,
+        reference=variant.reference,
+        passed=not run.failed and not failures,
+        failures=failures,
+        fired=int(status.get("fired", 0)),
+        steps={str(k): int(v) for k, v in (status.get("steps") or {}).items()},
+        duration_s=round(run.duration_s, 1),
+    )
 
 
 def clean_load(scenario: str) -> CleanResult:
@@ -107,10 +142,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-load", action="store_true", help="skip the load scenarios of load faults")
     parser.add_argument("--clean", action="store_true", help="run the clean baseline (direct and via proxy)")
+    parser.add_argument(
+        "--variant",
+        nargs="*",
+        metavar="NAME",
+        help=f"run benign variants (none named: every one, then {variants.ALL}); they must pass",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so the finally blocks stop our children
     matrix = Matrix(seed=args.seed)
-    if args.clean:
+    if args.variant is not None:
+        for name in args.variant or [*variants.VARIANTS, variants.ALL]:
+            result = benign(name, args.seed)
+            matrix.variants.append(result)
+            print(
+                f"variant {name}: {'pass' if result.passed else 'FALSE ALARM'} "
+                f"(fired {result.fired}, {result.duration_s:.0f}s)",
+                flush=True,
+            )
+            if not result.ok:
+                print(result.explain(), flush=True)
+    elif args.clean:
         matrix.clean += [clean(args.seed, via_proxy=False), clean(args.seed, via_proxy=True)]
         matrix.clean += [clean_load(s) for s in sorted({f.load for f in CATALOGUE.values() if f.load})]
     else:
@@ -123,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     print(matrix.table())
-    return 0 if all(v.caught for v in matrix.verdicts) and all(c.passed for c in matrix.clean) else 1
+    passed = all(c.passed for c in matrix.clean) and all(b.ok for b in matrix.variants)
+    return 0 if all(v.caught for v in matrix.verdicts) and passed else 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
+from typing import Any
 
 from ..upstream import Px
 from ..wire import Req, Resp
@@ -28,6 +29,10 @@ class Behaviour:
 
     async def control(self, req: Req, px: Px) -> Resp:
         return await px.forward(req)
+
+    def details(self) -> dict[str, Any]:
+        """Extra fields for ``GET /_faults/status`` (a stacked benign variant: how often each part acted)."""
+        return {}
 
     def report(self, correct: Resp, faulty: Resp) -> Resp:
         """Count the fault as fired when its answer differs from the correct one; return the faulty one."""
