@@ -78,6 +78,8 @@ class LineModel:
     call_id: str | None = None
     direction: int = 1
     remote: str = ""
+    remote_first: str = ""
+    remote_last: str = ""
     rec: LiveRec | None = None
     completed: int = 0
 

@@ -319,6 +319,46 @@ def _visible_only_own(reply: Reply, s: Situation, operation: str, role: str) -> 
     )
 
 
+CHECK_OWNER_FILTER = "filters cannot widen what a level sees"
+
+
+@pytest.mark.recqual(
+    family="auth",
+    operation="listRecordings",
+    check=CHECK_OWNER_FILTER,
+    provenance="A-15",
+    needs=("emulator",),
+)
+def test_owner_filter_cannot_widen_base_access(scene: Scene, admin: ApiClient) -> None:
+    """A-15: a Base Access user lists its own recordings only, and a filter narrows that set; it never
+    replaces it. ``ownerUsername=<another user>`` is the natural bug (the owner restriction implemented
+    as a default value of the very filter the caller may set): the plain level-2 row sends no filter,
+    so it cannot see it. A 403 is accepted too (refusing the filter is not a leak)."""
+    caller = scene.new_user(2, stem="ownerfilter")
+    other = scene.new_user(1, stem="other")
+    own = _completed_for(scene, admin, caller).lower()
+    foreign = _completed_for(scene, admin, other).lower()
+    client = scene.client_for(caller)
+    for owner, may_see in ((other.username, set()), (caller.username, {own})):
+        reply = api.list_recordings(client, {"ownerUsername": owner})
+        why = f"level 2 lists with ownerUsername={owner}"
+        if reply.status == 403 and owner == other.username:
+            continue
+        expect.status(reply, 200, check=CHECK_OWNER_FILTER, why=why, provenance="A-15")
+        body = expect.json_body(reply, check=CHECK_OWNER_FILTER, provenance="A-15")
+        items = body.get("recordings", []) if isinstance(body, dict) else []
+        seen = {str(item.get("id", "")).lower() for item in items if isinstance(item, dict)}
+        expect.that(
+            foreign not in seen and may_see <= seen,
+            reply,
+            check=CHECK_OWNER_FILTER,
+            title=f"{why}: " + ("another user's recording is visible" if foreign in seen else "own missing"),
+            expected=f"{sorted(may_see)} and not {foreign}",
+            actual=sorted(seen & {own, foreign}),
+            provenance="A-15",
+        )
+
+
 # ------------------------------------------------------------------- real servers: what needs no set-up
 
 

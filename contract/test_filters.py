@@ -7,7 +7,9 @@ malformed filter is 400 reason 0; and each parameter (including ``endTime``, ``d
 ``ownerUsername``, ``localPartyNumber``) really filters: it selects a strict, non-empty subset.
 
 A server that ignores a filter fails the "each parameter" rows; one that mishandles a bound by one
-tick fails the oracle comparison at the corpus' boundary values.
+tick fails the oracle comparison at the corpus' boundary values; one that refuses an empty or reversed
+``between`` (A-14) fails the boundary rows; one that matches ``localPartyNumber`` by suffix, prefix or
+substring fails the whole-value check, whose stored neighbours the corpus cannot have.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from hypothesis import strategies as st
 
 from contract import api, expect
 from contract.client import ApiClient
-from contract.corpus_support import UploadedCorpus, assert_matches_oracle, query
+from contract.corpus_support import UploadedCorpus, assert_matches_oracle, listed_ids, query
 from contract.provenance import RUN
-from strategies import corpus, filters
-from strategies.rhs_colon import DatetimeFilter, StringFilter, parse
+from contract.scene import Scene
+from strategies import audio, corpus, filters
+from strategies.rhs_colon import TICKS_PER_SECOND, DatetimeFilter, Instant, StringFilter, parse
 
 
 def _queries(uploaded: UploadedCorpus) -> st.SearchStrategy[dict[str, Any]]:
@@ -152,6 +155,9 @@ BOUNDARY_ROWS: dict[str, tuple[str, Callable[[UploadedCorpus], Any]]] = {
     "between includes T1, excludes T2": ("startTime", _between("at", "tick-after")),
     "between one tick wide below T": ("startTime", _between("tick-before", "at")),
     "endTime between on stored ends": ("endTime", _end_between("at", "tick-after")),
+    # A-14: T1 >= T2 is a valid filter that matches nothing (200, empty), not an error
+    "between with T1 == T2 matches nothing": ("startTime", _between("at", "at")),
+    "between reversed by one tick matches nothing": ("startTime", _between("tick-after", "at")),
     # section 4: before and after are strict, at the stored instant and one tick beside it
     "before T excludes T": ("startTime", _dt("before", "at")),
     "after T excludes T": ("startTime", _dt("after", "at")),
@@ -271,3 +277,52 @@ def test_documented_examples_accepted(text: str, uploaded_corpus: UploadedCorpus
     assert_matches_oracle(
         reply, uploaded_corpus, {**params, "startTime": parse(text, "datetime")}, "documented filter examples"
     )
+
+
+CHECK_WHOLE_VALUE = "plain filters match the whole value"
+
+
+@pytest.mark.recqual(
+    family="filters", operation=["uploadRecording", "listRecordings"], check=CHECK_WHOLE_VALUE
+)
+def test_local_party_matches_the_whole_number(admin: ApiClient, scene: Scene) -> None:
+    """Reference 2.1: ``localPartyNumber`` is "equals only". The corpus' local numbers are the
+    isolation values, unrelated digit strings, so a server that matches a number by suffix (ignoring
+    a ``+39`` or trunk ``0`` prefix), by prefix or as a substring answers the oracle rows exactly as
+    a correct one. Here the neighbours are stored on purpose: ``N``, ``+39N``, ``0N``, ``N9``; asking
+    for ``N`` must list only the first, and asking for the inner digits of ``N`` none of them.
+
+    Run-unique digits (no case rule) and no isolating AND: the expectation rests on section 2.1 alone,
+    and only this check's recordings in the answer are judged.
+    """
+    owner = admin.credentials.username if admin.credentials else "admin"
+    number = scene.number()
+    stored = {"equal": number, "country prefix": "+39" + number, "trunk prefix": "0" + number,
+              "longer": number + "9"}  # fmt: skip
+    ids: dict[str, str] = {}
+    hour_ago = (Instant.now() - 3600 * TICKS_PER_SECOND).ticks  # inside any retention period
+    start = Instant(hour_ago - hour_ago % TICKS_PER_SECOND).isoformat(digits=0)
+    for label, local in stored.items():
+        meta = {
+            "startDateTime": start,
+            "duration": "PT2S",
+            "direction": 1,
+            "localParty": {"username": owner, "phoneNumber": local},
+        }
+        reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
+        expect.status(reply, 201, check="set-up: upload", why=f"a valid recording with local number {local}")
+        ids[str(reply.json()["id"]).lower()] = label
+    for asked, want in ((number, ["equal"]), (number[1:-1], [])):
+        reply = api.list_recordings(admin, {"localPartyNumber": asked})
+        expect.status(reply, 200, check=CHECK_WHOLE_VALUE, why=f"localPartyNumber={asked}")
+        body = expect.json_body(reply, check=CHECK_WHOLE_VALUE)
+        listed = sorted(ids[i] for i in listed_ids(reply) if i in ids)
+        expect.that(
+            listed == want,
+            reply,
+            check=CHECK_WHOLE_VALUE,
+            title=f"localPartyNumber={asked} does not match exactly the recordings whose number equals it",
+            expected=want or "none of " + ", ".join(f"{k} ({v})" for k, v in stored.items()),
+            actual=[f"{label} ({stored[label]})" for label in listed],
+            notes=[f"totalCount {body.get('totalCount') if isinstance(body, dict) else '?'}"],
+        )

@@ -3,15 +3,18 @@
 Invariant: for any sequence of start (with a body by device, DN or both; with no body as the line's
 own user), pause/resume (by id and by line), stop (by id, by line, ``/Mine``), hang-up and waiting,
 every status is the one the model in ``contract/live_model.py`` predicts (201/204/400/409/429), and
-after every step the live list holds exactly the model's recordings with the right ``isPaused`` and a
-``duration`` within the client-clock bounds of the recorded time (A-8: it does not grow while paused).
+after every step the live list holds exactly the model's recordings with the right ``isPaused``, the
+call's far end as ``remoteParty``, and a ``duration`` within the client-clock bounds of the recorded
+time (A-8: it does not grow while paused); ``/Mine`` agrees on ids, ``isPaused`` and ``remoteParty``.
 A stopped or hung-up recording leaves the live list at once and is listed as a completed recording
 within 2 seconds with the line's owner, the start time, the call's parties and direction (A-7).
 
 Targeted checks cover what random walks over one device per line never reach: a call on an
 automatic-recording or unmonitorable device (A-18), two devices sharing one directory number (by-DN
-pause/resume acts on every recording of the line), and a pause long enough that a completed duration
-counting wall-clock time cannot hide inside the rounding tolerance (A-8).
+pause/resume acts on every recording of the line, by-id pause/resume/stop on that recording only), a
+start naming a device and a DN of two different calls (the call must match both), and pauses long
+enough that a duration counting wall-clock time, or restarting at each resume, cannot hide inside the
+rounding tolerance (A-8).
 
 Needs the emulator control plane (calls are placed and hung up by the test); on a real server the
 live checks that need no set-up are in ``test_races.py`` and ``test_auth_matrix.py``.
@@ -59,6 +62,27 @@ def duration_s(text: str) -> float:
     return parse_iso_duration(text) / TICKS_PER_SECOND
 
 
+def check_remote_party(reply: Reply, item: dict[str, Any], line: LineModel, check: str) -> None:
+    """Section 3: a LiveRecording's ``remoteParty`` is the far end of the recorded call, i.e. the
+    phone number and names the call was placed with (an absent or null name counts as empty).
+
+    Why field by field: a server that swaps firstName and lastName, or fills in the local party,
+    still has a schema-valid object, so only a comparison with the call's set-up can tell.
+    """
+    remote = item.get("remoteParty")
+    got = remote if isinstance(remote, dict) else {}
+    want = {"phoneNumber": line.remote, "firstName": line.remote_first, "lastName": line.remote_last}
+    seen = {name: got.get(name) or "" for name in want}
+    expect.that(
+        seen == want,
+        reply,
+        check=check,
+        title=f"remoteParty of {item.get('id')} is not the recorded call's far end",
+        expected=want,
+        actual=remote,
+    )
+
+
 class LiveMachine(RuleBasedStateMachine):
     """One rule per operation; the model decides each status; an invariant compares the live list."""
 
@@ -96,6 +120,7 @@ class LiveMachine(RuleBasedStateMachine):
         call = self.scene.connect(user.line, direction=1 + i % 2)
         line = self.model.lines[i]
         line.call_id, line.direction, line.remote = call.call_id, call.direction, call.remote_number
+        line.remote_first, line.remote_last = call.remote_first, call.remote_last
 
     def _started(self, i: int, reply: Reply, sent: float, received: float) -> str:
         rec_id = str(reply.json().get("id", "")).lower()
@@ -314,6 +339,17 @@ class LiveMachine(RuleBasedStateMachine):
             expected=sorted(want),
             actual=sorted(mine),
         )
+        for item in reply.json():
+            if rec is not None and str(item.get("id", "")).lower() == rec.rec_id:
+                expect.that(
+                    item.get("isPaused") is rec.paused,
+                    reply,
+                    check="/Mine isPaused",
+                    title=f"/Mine reports isPaused {item.get('isPaused')!r} for {rec.rec_id}",
+                    expected=rec.paused,
+                    actual=item.get("isPaused"),
+                )
+                check_remote_party(reply, item, self.model.lines[i], "/Mine remote party")
 
     # -- the invariant -------------------------------------------------------------------------------
 
@@ -341,6 +377,7 @@ class LiveMachine(RuleBasedStateMachine):
         for rec_id, item in ours.items():
             rec = live[rec_id]
             rec.started_at = rec.started_at or item.get("startedAt")
+            check_remote_party(reply, item, self.model.lines[rec.line], "live list remote party")
             expect.that(
                 item.get("isPaused") is rec.paused,
                 reply,
@@ -391,32 +428,69 @@ def test_live_state_machine(scene: Scene, admin: ApiClient) -> None:
     )
 
 
+BEFORE_PAUSE_S = 2.0
+"""Recorded before the pause: longer than the rounding allowance, so a duration that restarts at the
+resume (forgetting this first stretch) falls outside the recorded-time bounds."""
+
+
+def mine_is_paused(owner: ApiClient, rec: str, paused: bool) -> None:
+    """The owner's ``/Mine`` lists ``rec`` with ``isPaused`` ``paused`` (section 3, 2.3).
+
+    Why here: the state machine reads ``/Mine`` only when its random walk picks that rule, so a
+    ``/Mine`` that reports every recording as running could slip through; this check always looks
+    at a paused and then a resumed recording.
+    """
+    reply = api.list_mine(owner)
+    expect.status(reply, 200, check="/Mine isPaused", why="a level-1 user lists its own", provenance="A-15")
+    body = expect.json_body(reply, check="/Mine isPaused")
+    item = next(
+        (i for i in body if isinstance(i, dict) and str(i.get("id", "")).lower() == rec.lower()), None
+    )
+    expect.that(
+        item is not None and item.get("isPaused") is paused,
+        reply,
+        check="/Mine isPaused",
+        title=f"/Mine does not list the caller's {'paused' if paused else 'running'} recording as such",
+        expected=f"{rec} with isPaused {paused}",
+        actual=item if item is not None else "absent",
+    )
+
+
 @pytest.mark.recqual(
     family="live-state",
-    operation=["pauseRecording", "resumeRecording", "listActiveRecordings"],
+    operation=["pauseRecording", "resumeRecording", "listActiveRecordings", "listMyActiveRecordings"],
     check="duration frozen while paused",
     provenance="A-8",
     needs=("emulator",),
 )
 def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
-    """Two reads 2.5 s apart while paused are equal (± one tick); the clock runs again after resume."""
+    """Two reads 2.5 s apart while paused are equal (± one tick); the clock runs again after resume,
+    and then counts everything recorded, the stretch before the pause included (A-8): read against
+    client-clock bounds, not just "it grew". ``/Mine`` agrees on isPaused throughout."""
     user = scene.new_user(1, stem="freeze")
     assert user.line is not None
     scene.connect(user.line)
-    reply = api.start(admin, {"deviceName": user.line.device_name})
+    device = user.line.device_name
+    owner = scene.client_for(user)
+    recorded = RecordedTime()
+    reply, sent, received = timed(lambda: api.start(admin, {"deviceName": device}))
     expect.status(reply, 201, check="set-up: start", why="a connected, unrecorded line")
+    recorded.run(sent, received)
     rec = str(reply.json()["id"])
-    time.sleep(1.2)
-    expect.status(api.pause(admin, rec), 204, check="set-up: pause", why="a running recording")
+    time.sleep(BEFORE_PAUSE_S)
+    reply, sent, received = timed(lambda: api.pause(admin, rec))
+    expect.status(reply, 204, check="set-up: pause", why="a running recording")
+    recorded.halt(sent, received)
 
-    def duration() -> tuple[float, Reply]:
-        listing = api.list_active(admin, deviceName=user.line.device_name)  # type: ignore[union-attr]
+    def duration() -> tuple[float, Reply, float, float]:
+        listing, sent, received = timed(lambda: api.list_active(admin, deviceName=device))
         item = next(r for r in listing.json() if str(r["id"]).lower() == rec.lower())
-        return duration_s(item["duration"]), listing
+        return duration_s(item["duration"]), listing, sent, received
 
-    first, _ = duration()
+    first, *_ = duration()
+    mine_is_paused(owner, rec, True)
     time.sleep(2.5)
-    second, listing = duration()
+    second, listing, *_ = duration()
     expect.that(
         abs(second - first) <= TICK_TOLERANCE_S - 0.01 or second == first,
         listing,
@@ -426,9 +500,11 @@ def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
         actual=f"{second:g}s",
         provenance="A-8",
     )
-    expect.status(api.resume(admin, rec), 204, check="set-up: resume", why="a paused recording")
+    reply, sent, received = timed(lambda: api.resume(admin, rec))
+    expect.status(reply, 204, check="set-up: resume", why="a paused recording")
+    recorded.run(sent, received)
     time.sleep(2.2)
-    third, listing = duration()
+    third, listing, sent, received = duration()
     expect.that(
         third >= second + 1.0,
         listing,
@@ -438,6 +514,17 @@ def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
         actual=f"{third:g}s",
         provenance="A-8",
     )
+    lower, upper = recorded.bounds(sent, received)
+    expect.that(
+        lower - TICK_TOLERANCE_S <= third <= upper + TICK_TOLERANCE_S,
+        listing,
+        check="duration counts recorded time only",
+        title="after a resume, duration is not the whole recorded time (before and after the pause)",
+        expected=f"{lower:.2f}s..{upper:.2f}s (±{TICK_TOLERANCE_S:g}s)",
+        actual=f"{third:g}s",
+        provenance="A-8",
+    )
+    mine_is_paused(owner, rec, False)
 
 
 def live_of(admin: ApiClient, username: str, check: str) -> tuple[Reply, dict[str, dict[str, Any]]]:
@@ -573,17 +660,9 @@ def test_unmonitorable_line(scene: Scene, admin: ApiClient) -> None:
 CHECK_BY_DN = "by DN: every recording of the line"
 
 
-@pytest.mark.recqual(
-    family="live-state",
-    operation=["startRecording", "pauseRecordingsByLine", "resumeRecordingsByLine", "listActiveRecordings"],
-    check=CHECK_BY_DN,
-    needs=("emulator",),
-)
-def test_by_line_acts_on_every_recording(scene: Scene, admin: ApiClient) -> None:
-    """Reference 2.3: pause/resume by DN act on every recording of the line (Pause 429: already
-    paused; Resume 429: not paused). The state machine has one device per DN, so "every" is never more
-    than one there; here two devices share the user's DN and both are recorded.
-    """
+def shared_line(scene: Scene, admin: ApiClient) -> tuple[User, str, list[str]]:
+    """A user whose DN is shared by two devices, each with a connected call recorded by level 10;
+    returns the user, the DN and the two recording ids (lowercase)."""
     user = scene.new_user(1, stem="shared")
     first = user.line
     assert first is not None
@@ -596,6 +675,21 @@ def test_by_line_acts_on_every_recording(scene: Scene, admin: ApiClient) -> None
         reply = api.start(admin, body)
         expect.status(reply, 201, check="set-up: start", why=f"{body}: a connected, unrecorded call")
         ids.append(str(reply.json()["id"]).lower())
+    return user, dn, ids
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["startRecording", "pauseRecordingsByLine", "resumeRecordingsByLine", "listActiveRecordings"],
+    check=CHECK_BY_DN,
+    needs=("emulator",),
+)
+def test_by_line_acts_on_every_recording(scene: Scene, admin: ApiClient) -> None:
+    """Reference 2.3: pause/resume by DN act on every recording of the line (Pause 429: already
+    paused; Resume 429: not paused). The state machine has one device per DN, so "every" is never more
+    than one there; here two devices share the user's DN and both are recorded.
+    """
+    user, dn, ids = shared_line(scene, admin)
     steps = (
         (api.pause_by_line, "pause", 204, True, "two running recordings on the line"),
         (api.pause_by_line, "pause", 429, True, "every recording of the line is already paused"),
@@ -615,6 +709,103 @@ def test_by_line_acts_on_every_recording(scene: Scene, admin: ApiClient) -> None
             expected={rid: paused for rid in ids},
             actual=states,
             notes=[f"the {verb} by DN answered {sent.status}: {sent.curl}"],
+        )
+
+
+CHECK_BY_ID = "by id: only that recording"
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=[
+        "startRecording",
+        "pauseRecording",
+        "resumeRecording",
+        "stopRecording",
+        "listActiveRecordings",
+    ],
+    check=CHECK_BY_ID,
+    needs=("emulator",),
+)
+def test_by_id_acts_on_that_recording_only(scene: Scene, admin: ApiClient) -> None:
+    """Reference 2.3: pause, resume and stop by id act on the recording named; only the by-DN forms
+    act on every recording of the line. With one device per DN (the state machine) a server that
+    resolves the id to its line and runs the by-line code cannot be told apart; here two devices
+    share the DN, so the sibling recording must keep its state at every step.
+    """
+    user, dn, (rec, sibling) = shared_line(scene, admin)
+    steps: tuple[tuple[Any, str, dict[str, Any]], ...] = (
+        (api.pause, "pause", {rec: True, sibling: False}),
+        (api.resume, "resume", {rec: False, sibling: False}),
+        (api.stop, "stop", {sibling: False}),
+    )
+    for send, verb, want in steps:
+        sent = send(admin, rec)
+        expect.status(sent, 204, check=CHECK_BY_ID, why=f"{verb} by id of a live recording on DN {dn}")
+        reply, ours = live_of(admin, user.username, CHECK_BY_ID)
+        states = {rid: (ours.get(rid) or {}).get("isPaused", "absent") for rid in (rec, sibling)}
+        expect.that(
+            states == {rid: want.get(rid, "absent") for rid in (rec, sibling)},
+            reply,
+            check=CHECK_BY_ID,
+            title=f"{verb} by id of {rec} changed another recording of DN {dn}"
+            if states[sibling] != want[sibling]
+            else f"{verb} by id of {rec} did not take effect",
+            expected={rid: want.get(rid, "absent") for rid in (rec, sibling)},
+            actual=states,
+            notes=[f"the {verb} by id answered {sent.status}: {sent.curl}"],
+        )
+
+
+CHECK_BOTH_NAMES = "start naming both: the call must match both"
+
+
+@pytest.mark.recqual(
+    family="live-state",
+    operation=["startRecording", "listActiveRecordings"],
+    check=CHECK_BOTH_NAMES,
+    needs=("emulator",),
+)
+def test_start_names_must_match(scene: Scene, admin: ApiClient) -> None:
+    """Reference 2.3 [doc]: if both deviceName and directoryNumber are given, the call must match
+    both. Two users each have a connected call; a start naming one's device and the other's DN
+    matches no call, so nothing may be recorded: the documented refusals are 400 (line unknown) or
+    409 (no connected call); A-16 makes it 400 reason 1 (that pair is not a line), with deviceName.
+
+    Every other start names a matching pair, so a server looking the call up by device alone (and
+    ignoring the DN) passes them all.
+    """
+    users = [scene.new_user(1, stem="pair") for _ in range(2)]
+    for user in users:
+        assert user.line is not None
+        scene.connect(user.line)
+    a, b = (u.line for u in users)
+    assert a is not None and b is not None
+    for body in (
+        {"deviceName": a.device_name, "directoryNumber": b.directory_number},
+        {"deviceName": b.device_name, "directoryNumber": a.directory_number},
+    ):
+        reply = api.start(admin, body)
+        expect.status(
+            reply,
+            (400, 409),
+            check=CHECK_BOTH_NAMES,
+            why=f"start {body}: the device and the DN belong to two different calls",
+        )
+        check_outcome(
+            reply,
+            Outcome.of(400, f"start {body}: that device+DN pair is not a line", reason=1, provenance="A-16"),
+            CHECK_BOTH_NAMES,
+        )
+    for user in users:
+        reply, ours = live_of(admin, user.username, CHECK_BOTH_NAMES)
+        expect.that(
+            not ours,
+            reply,
+            check=CHECK_BOTH_NAMES,
+            title=f"a start whose names matched no call recorded {user.username}'s call",
+            expected="no live recording",
+            actual=sorted(ours),
         )
 
 

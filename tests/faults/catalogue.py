@@ -8,7 +8,8 @@ kill is for the right reason. ``load`` names the Locust scenario that must fail 
 show under concurrency or load.
 
 Select one by name: ``python -m tests.faults.proxy --fault NAME ...``; list them all with
-``python -m tests.faults.catalogue``.
+``python -m tests.faults.catalogue``. ``--fault variant:NAME`` selects a *benign* variant instead
+(``variants.py``: a different-but-correct server the suite must pass).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import variants
 from .behaviours import Behaviour, auth, filters, live, paging, races, schema, status, transfer, transport
 
 FAMILIES = ("schema", "status", "filters", "paging", "transfer", "live-state", "races", "auth")
@@ -95,6 +97,8 @@ _CATALOGUE: list[Fault] = [
     _f("forbidden-as-401", "auth", "§5 (403 vs 401)", auth.forbidden_as_401, ("auth", "status")),
     _f("mine-shows-all", "auth", "§2 listMyActiveRecordings (the caller's own)", auth.MineShowsAll,
        ("auth", "live-state")),
+    _f("level2-owner-filter-widens", "auth", "A-15 (others' recordings absent from the list)",
+       auth.OwnerFilterWidens, ("auth", "filters")),
     # -- filters: each operator and boundary, escaping, case -----------------------------------------
     _f("between-upper-inclusive", "filters", "§4 between: upper excluded",
        filters.datetime_fault("between", upper_inclusive=True),
@@ -132,6 +136,13 @@ _CATALOGUE: list[Fault] = [
        filters.InvalidFilterIgnored, ("filters", "status", "schema")),
     _f("live-username-filter-ignored", "filters", "§2.3 listActiveRecordings filters",
        filters.live_username_ignored, ("filters", "live-state")),
+    _f("between-reversed-400", "filters", "A-14 (T1 >= T2: 200, empty)", filters.BetweenReversedRejected,
+       ("filters", "status")),
+    _f("direction-zero-ignored", "filters", "§2.1 direction (0 unknown)", filters.direction_zero_ignored),
+    _f("local-party-suffix-match", "filters", "§2.1 localPartyNumber: equals only",
+       filters.local_party_suffix_match),
+    _f("live-numericuserid-filter-ignored", "filters", "§2.3 listActiveRecordings filters",
+       filters.live_numeric_user_id_ignored, ("filters", "live-state")),
     # -- paging, order, totalCount -------------------------------------------------------------------
     _f("totalcount-page-size", "paging", "§2.1 totalCount", paging.total_count_is_page_size),
     _f("order-ascending", "paging", "§2.1 most recent first, A-3", paging.oldest_first,
@@ -141,6 +152,8 @@ _CATALOGUE: list[Fault] = [
     _f("past-end-totalcount-zero", "paging", "A-3 (past the end: same totalCount)",
        paging.past_end_total_zero),
     _f("pagesize-default-10", "paging", "§2.1 pageSize omitted: every match", paging.DefaultPageSize,
+       ("paging", "filters")),
+    _f("last-partial-page-empty", "paging", "§2.1 page/pageSize", paging.last_partial_page_empty,
        ("paging", "filters")),
     # -- live-state transitions ----------------------------------------------------------------------
     _f("pause-noop", "live-state", "§2.3 pause", live.PauseNoop),
@@ -163,6 +176,19 @@ _CATALOGUE: list[Fault] = [
        description="A stopped recording is invisible (list and get) for 5 s after the stop."),
     _f("completed-duration-wall-clock", "live-state", "A-8 (completed duration = recorded time)",
        live.WallClockDuration, ("live-state", "transfer")),
+    _f("resume-noop", "live-state", "§2.3 resume", live.ResumeNoop),
+    _f("resume-by-line-first-only", "live-state", "§2.3 by DN: every recording of the line",
+       live.ResumeByLineFirstOnly),
+    _f("pause-by-id-pauses-line", "live-state", "§2.3 pause by id (that recording only)",
+       live.PauseByIdPausesLine),
+    _f("mine-ispaused-false", "live-state", "§2.3 listMyActiveRecordings, §3 LiveRecording.isPaused",
+       live.mine_is_paused_false, ("live-state", "auth")),
+    _f("live-remote-names-swapped", "live-state", "§3 LiveRecording.remoteParty",
+       live.live_remote_names_swapped, ("live-state", "schema")),
+    _f("live-duration-since-resume", "live-state", "A-8 (duration: all recorded time)",
+       live.DurationSinceResume),
+    _f("start-device-dn-mismatch", "live-state", "§2.3 start: both names given, the call must match both",
+       live.StartDeviceWins, ("live-state", "status")),
     # -- races ---------------------------------------------------------------------------------------
     _f("start-race-two-winners", "races", "§2.3 Start 429 (one winner)", races.start_two_winners,
        load="races"),
@@ -185,6 +211,16 @@ _CATALOGUE: list[Fault] = [
        transfer.RemotePartyDropped),
     _f("starttime-shifted-1h", "transfer", "§3 startTime, A-11", transfer.start_time_shifted,
        ("transfer", "filters")),
+    _f("upload-direction-unchecked", "transfer", "§3 Direction, §2.2 400 reason 1",
+       transfer.direction_unchecked, ("transfer", "status")),
+    _f("upload-local-number-optional", "transfer", "§3 UploadRecordingMetadata.localParty, §2.2 reason 1",
+       transfer.local_number_optional, ("transfer", "status")),
+    _f("upload-bad-duration-zero", "transfer", "§3 UploadRecordingMetadata.duration, §2.2 reason 1",
+       transfer.bad_duration_zero, ("transfer", "status")),
+    _f("upload-attachment-type-sniffed", "transfer", "§2.2 the attachment must carry its Content-Type",
+       transfer.AttachmentTypeSniffed, ("transfer", "status")),
+    _f("media-of-latest-upload", "transfer", "§2 downloadRecording (/{id}/Media)",
+       transfer.MediaOfLatestUpload),
     # -- transport: 5xx, latency, stall, reset -------------------------------------------------------
     _f("intermittent-500", "transport", "§2 (500 is never a correct answer)", transport.Intermittent500,
        ("*",), message=r"\b500\b"),
@@ -209,8 +245,11 @@ NONE = "none"
 
 
 def behaviour(name: str) -> Behaviour:
+    """The behaviour of a fault name, ``none`` (transparent) or ``variant:NAME`` (benign, variants.py)."""
     if name == NONE:
         return Behaviour()
+    if name.startswith(variants.VARIANT_PREFIX):
+        return variants.behaviour(name[len(variants.VARIANT_PREFIX) :])
     try:
         return CATALOGUE[name].make()
     except KeyError:

@@ -212,6 +212,19 @@ def note_author(s: Scene) -> str | None:
     return None
 
 
+def owner_filter_stays_within_rights(s: Scene) -> str | None:
+    """A-15: a Base Access user never lists another user's recordings, whatever ownerUsername says."""
+    base, other = s.user(2), s.user(1)
+    theirs = s.upload(
+        T1, local=s.number(), localParty={"username": other["username"], "phoneNumber": s.number()}
+    )
+    resp = s.http.get(RECORDINGS, params={"ownerUsername": other["username"]}, auth=(base["username"], "pw"))
+    seen = (
+        [str(r["id"]).lower() for r in resp.json().get("recordings", [])] if resp.status_code == 200 else []
+    )
+    return f"ownerUsername={other['username']} as level 2 listed {theirs}" if theirs in seen else None
+
+
 DEMONSTRATIONS: dict[str, Scenario] = {
     "start-auto-record-429": auto_record_start,
     "between-upper-inclusive": between_bounds,
@@ -224,6 +237,7 @@ DEMONSTRATIONS: dict[str, Scenario] = {
     "pause-by-line-first-only": pause_by_line_all,
     "completed-duration-wall-clock": completed_duration,
     "note-author-owner": note_author,
+    "level2-owner-filter-widens": owner_filter_stays_within_rights,
 }
 """Fault -> the scenario that shows it. Covers every fault the suite has missed so far."""
 

@@ -117,3 +117,25 @@ def forbidden_as_401(req: Req, resp: Resp) -> Resp | None:
     return Resp.of_json(401, {"message": "Authorization has been denied for this request."}).with_header(
         "WWW-Authenticate", 'Basic realm="UCX"'
     )
+
+
+class OwnerFilterWidens(Behaviour):
+    """For a Base Access user, an ``ownerUsername`` filter replaces the implicit "own recordings only"
+    restriction instead of being ANDed with it: naming another user lists that user's recordings
+    (A-15: others' recordings are absent from the list)."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        account = px.directory.caller(req)
+        asked = req.param("ownerUsername")
+        if (
+            req.op != "listRecordings"
+            or account is None
+            or account.level != 2
+            or not asked
+            or asked.lower() == account.username.lower()
+        ):
+            return await px.forward(req)
+        correct = await px.forward(req)
+        if correct.status != 200:
+            return correct
+        return self.report(correct, await px.as_admin(req))

@@ -229,3 +229,50 @@ class InvalidFilterIgnored(Behaviour):
         if not bad:
             return correct
         return self.report(correct, await px.forward(req.without_params(*bad)))
+
+
+def live_numeric_user_id_ignored() -> Behaviour:
+    """listActiveRecordings ignores its ``numericUserId`` filter (reference 2.3)."""
+    return DropParams("listActiveRecordings", lambda k, v: k == "numericUserId")
+
+
+def direction_zero_ignored() -> Behaviour:
+    """``direction=0`` (unknown) is taken for "no direction filter": the value is tested for
+    truthiness instead of presence, so 0 filters nothing while 1 and 2 work (reference 2.1)."""
+    return DropParams("listRecordings", lambda k, v: k == "direction" and v.strip() == "0")
+
+
+def local_party_suffix_match() -> Behaviour:
+    """localPartyNumber matches every number that *ends* with the value (a "smart" match that ignores
+    country and trunk prefixes), not only the equal one (reference 2.1: equals only)."""
+    return LocalFilter(
+        lambda name, value: name == "localPartyNumber" and value != "",
+        lambda name, value, item: str(item.get("localPartyNumber", "")).lower().endswith(value.lower()),
+    )
+
+
+def _reversed_between(value: str) -> bool:
+    op, operand = rhs.split(value, rhs.DATETIME_OPERATORS)
+    if op != "between":
+        return False
+    low_text, _, high_text = operand.partition(";")
+    low, high = parse_instant(low_text), parse_instant(high_text)
+    return low is not None and high is not None and low >= high
+
+
+class BetweenReversedRejected(Behaviour):
+    """``between:T1;T2`` with T1 >= T2 is refused as invalid (400 reason 0) instead of matching
+    nothing (A-14: 200 with an empty result)."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        correct = await px.forward(req)
+        if (
+            req.op != "listRecordings"
+            or correct.status != 200
+            or not any(k in DATETIME_PARAMS and _reversed_between(v) for k, v in req.params())
+        ):
+            return correct
+        faulty = Resp.of_json(
+            400, {"reason": 0, "message": "The lower bound of between must be before the upper."}
+        )
+        return self.report(correct, faulty)

@@ -79,3 +79,15 @@ class DefaultPageSize(Behaviour):
         page = int(page_text) if page_text.isdigit() else 0
         correct, faulty = await recompute(px, req, page_of=lambda items, _p, _s: window(items, page, 10))
         return self.report(correct, faulty)
+
+
+def _floor_pages(items: list[Item], page: int, size: int | None) -> list[Item]:
+    if size is None:
+        return items
+    return window(items, page, size) if page < len(items) // size else []
+
+
+def last_partial_page_empty() -> Behaviour:
+    """The page count is total // pageSize (floor, not ceiling): the last, partial page comes back
+    empty, and so does every page when pageSize exceeds the number of matches (reference 2.1)."""
+    return Relist(page_of=_floor_pages)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .. import multipart
 from ..ops import RECORDINGS, path_id
-from ..ticks import format_instant, parse_instant
+from ..ticks import format_instant, parse_duration, parse_instant
 from ..upstream import Px
 from ..wire import Req, Resp
 from . import Behaviour, rewrite
@@ -175,3 +176,120 @@ class WavNotTranscoded(Behaviour):
             faulty = map_recordings(resp, fn)
             return resp if faulty is None else self.report(resp, faulty)
         return resp
+
+
+# ------------------------------------------------------------------------- lenient upload validation
+
+
+class LenientMetadata(Behaviour):
+    """An upload whose metadata breaks one rule (``applies``) is stored anyway, after ``repair``
+    (what the buggy server silently does), instead of 400 reason 1 ([doc] 2.2)."""
+
+    def __init__(self, applies: Callable[[dict[str, Any]], bool], repair: Callable[[dict[str, Any]], None]):
+        super().__init__()
+        self.applies = applies
+        self.repair = repair
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        parsed = (
+            multipart.parse(req.header("content-type"), req.body) if req.op == "uploadRecording" else None
+        )
+        meta = multipart.metadata(parsed[1]) if parsed else None
+        if parsed is None or meta is None or not self.applies(meta):
+            return await px.forward(req)
+        correct = await px.forward(req)
+        if correct.status != 400 or (correct.json() or {}).get("reason") != 1:
+            return correct
+        boundary, parts = parsed
+        self.repair(meta)
+        for part in parts:
+            if part.name == "jsondata":
+                part.data = json.dumps(meta).encode()
+        faulty = await px.forward(req.with_body(multipart.build(boundary, parts)))
+        return self.report(correct, faulty) if faulty.status == 201 else correct
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def direction_unchecked() -> Behaviour:
+    """An upload's direction is checked for type only: 3, -1 or 99 is accepted (stored as 0,
+    unknown) instead of 400 reason 1 (section 3: Direction is 0, 1 or 2)."""
+
+    def repair(meta: dict[str, Any]) -> None:
+        meta["direction"] = 0
+
+    return LenientMetadata(lambda m: _int(m.get("direction")) and m["direction"] not in (0, 1, 2), repair)
+
+
+def local_number_optional() -> Behaviour:
+    """localParty.phoneNumber is treated as optional (a nullable column): an upload without it is
+    stored with an empty local number instead of 400 reason 1 (section 3: localParty is
+    {username, phoneNumber}, required)."""
+
+    def applies(meta: dict[str, Any]) -> bool:
+        local = meta.get("localParty")
+        return (
+            isinstance(local, dict) and isinstance(local.get("username"), str) and "phoneNumber" not in local
+        )
+
+    def repair(meta: dict[str, Any]) -> None:
+        meta["localParty"]["phoneNumber"] = ""
+
+    return LenientMetadata(applies, repair)
+
+
+def bad_duration_zero() -> Behaviour:
+    """A duration string that is not ISO-8601 ("ninety seconds", "90") is stored as zero (a TryParse
+    whose result is ignored) instead of 400 reason 1."""
+
+    def applies(meta: dict[str, Any]) -> bool:
+        value = meta.get("duration")
+        return isinstance(value, str) and parse_duration(value) is None
+
+    def repair(meta: dict[str, Any]) -> None:
+        meta["duration"] = "PT0S"
+
+    return LenientMetadata(applies, repair)
+
+
+class AttachmentTypeSniffed(Behaviour):
+    """An attachment part without a Content-Type is accepted, its type guessed from the bytes
+    ([doc] 2.2: the part must carry its Content-Type; answer 400)."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        parsed = (
+            multipart.parse(req.header("content-type"), req.body) if req.op == "uploadRecording" else None
+        )
+        attachment = multipart.audio(parsed[1]) if parsed else None
+        if parsed is None or attachment is None or attachment.content_type:
+            return await px.forward(req)
+        correct = await px.forward(req)
+        if correct.status != 400:
+            return correct
+        guessed = "audio/wav" if attachment.data[:4] == b"RIFF" else "audio/mpeg"
+        attachment.head += f"\r\nContent-Type: {guessed}".encode()
+        faulty = await px.forward(req.with_body(multipart.build(parsed[0], parsed[1])))
+        return self.report(correct, faulty) if faulty.status == 201 else correct
+
+
+class MediaOfLatestUpload(Behaviour):
+    """downloadRecording serves the audio of the most recent upload, whatever id is asked (a staging
+    file not keyed by id); the detail (size, hash) stays right ([doc] section 2: /{id}/Media is that
+    recording's audio)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest: str | None = None
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        resp = await px.forward(req)
+        if req.op == "uploadRecording" and resp.status == 201:
+            self.latest = str((resp.json() or {}).get("id", "")).lower() or self.latest
+            return resp
+        rid = path_id(req.path)
+        if req.op != "downloadRecording" or resp.status != 200 or self.latest in (None, rid):
+            return resp
+        media = await px.admin_bytes(f"{RECORDINGS}/{self.latest}/Media")
+        return resp if media is None else self.report(resp, resp.with_body(media))
