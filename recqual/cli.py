@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -90,8 +92,27 @@ def build_parser() -> Parser:
 
 
 def run_passthrough(module_args: list[str]) -> int:
-    """Run a suite in its own process (Locust must never share a process with anything else)."""
-    return subprocess.call([sys.executable, *module_args])
+    """Run a suite (or the emulator) in its own process: Locust must never share a process.
+
+    A SIGTERM or SIGHUP sent to recqual (a CI runner, systemd, ``kill PID``) is passed on, so the
+    child never outlives it: an orphaned emulator would keep its port and its database open. Ctrl-C
+    already reaches the child through the terminal's process group; recqual then waits for it.
+    """
+    child = subprocess.Popen([sys.executable, *module_args])
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_qualify(args: argparse.Namespace) -> int:
@@ -155,8 +176,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return diff.exit_code
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM ends recqual like Ctrl-C: through its ``finally`` blocks, so the embedded emulator and
+    the suites' processes are stopped rather than orphaned (Python's default just exits)."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         if any(arg.startswith("--password") for arg in argv):
             raise UsageError(

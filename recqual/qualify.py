@@ -140,16 +140,21 @@ def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -
             bufsize=1,
         )
         assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith(PREFIX):
-                done, total, failed = (int(part) for part in line.split()[1:4])
-                progress.count("checks", done, total, failed)
-            else:
-                log.write(line)
-            if time.monotonic() - started > CONTRACT_TIMEOUT_S:
-                process.kill()
-                progress.note(f"the conformance suite ran over {CONTRACT_TIMEOUT_S // 60} minutes: stopped")
-                break
+        try:
+            for line in process.stdout:
+                if line.startswith(PREFIX):
+                    done, total, failed = (int(part) for part in line.split()[1:4])
+                    progress.count("checks", done, total, failed)
+                else:
+                    log.write(line)
+                if time.monotonic() - started > CONTRACT_TIMEOUT_S:
+                    process.kill()
+                    minutes = CONTRACT_TIMEOUT_S // 60
+                    progress.note(f"the conformance suite ran over {minutes} minutes: stopped")
+                    break
+        finally:
+            if process.poll() is None and sys.exc_info()[0] is not None:
+                process.kill()  # interrupted: the suite must not outlive recqual
         code = process.wait()
     progress.note(f"conformance suite finished (pytest exit code {code}); log: {log_path}")
     if not results.is_file():

@@ -100,3 +100,8 @@ def test_emulator_command_serves_the_control_plane(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+    # the SIGTERM reached the emulator recqual started: nothing is left listening on its port
+    with pytest.raises(httpx.HTTPError):
+        for _ in range(50):
+            httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
+            time.sleep(0.1)
