@@ -46,6 +46,18 @@ HANDOVER_S = 2.0
 HANDOVER_SLACK_S = 0.5
 
 
+def completed_of(admin: ApiClient, username: str, count: int = 1) -> tuple[Reply, list[dict[str, Any]]]:
+    """The owner's completed recordings, polled until ``count`` are listed or the A-7 hand-over time
+    (plus slack) has passed."""
+    deadline = now() + HANDOVER_S + HANDOVER_SLACK_S
+    while True:
+        reply = api.list_recordings(admin, {"ownerUsername": username})
+        items = reply.json().get("recordings", []) if reply.status == 200 else []
+        if len(items) >= count or now() > deadline:
+            return reply, items
+        time.sleep(0.1)
+
+
 def check_outcome(reply: Reply, outcome: Outcome, check: str) -> None:
     expect.status(reply, outcome.statuses, check=check, why=outcome.why, provenance=outcome.provenance)
     if outcome.reason is not None:
@@ -130,13 +142,7 @@ class LiveMachine(RuleBasedStateMachine):
     def _handover(self, rec: LiveRec, check: str) -> None:
         """A-7: the completed recording shows up within 2 s with owner, start, parties, direction."""
         line = self.model.lines[rec.line]
-        deadline = now() + HANDOVER_S + HANDOVER_SLACK_S
-        while True:
-            reply = api.list_recordings(self.admin, {"ownerUsername": line.owner})
-            items = reply.json().get("recordings", []) if reply.status == 200 else []
-            if len(items) >= line.completed or now() > deadline:
-                break
-            time.sleep(0.1)
+        reply, items = completed_of(self.admin, line.owner, count=line.completed)
         expect.that(
             len(items) == line.completed,
             reply,
@@ -812,17 +818,6 @@ def test_start_names_must_match(scene: Scene, admin: ApiClient) -> None:
 RECORDED_S = 1.2
 PAUSED_S = 3.0
 CHECK_COMPLETED_DURATION = "completed duration excludes paused time"
-
-
-def completed_of(admin: ApiClient, username: str) -> tuple[Reply, list[dict[str, Any]]]:
-    """The owner's completed recordings, polled for up to the A-7 hand-over time (plus slack)."""
-    deadline = now() + HANDOVER_S + HANDOVER_SLACK_S
-    while True:
-        reply = api.list_recordings(admin, {"ownerUsername": username})
-        items = reply.json().get("recordings", []) if reply.status == 200 else []
-        if items or now() > deadline:
-            return reply, items
-        time.sleep(0.1)
 
 
 @pytest.mark.recqual(
