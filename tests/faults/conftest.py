@@ -7,10 +7,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from .harness import Service, start_emulator
 from .matrix import REPORT, Matrix
 from .runner import DEFAULT_SEED
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A fresh emulator per test module, stopped by PID at the end."""
+    service = start_emulator(tmp_path_factory.mktemp("emulator"))
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,24 +8,14 @@ the matrix (run with the matrix: ``-m slow``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from .demonstrations import DEMONSTRATIONS, demonstrate
-from .harness import Service, start_emulator, start_proxy
+from .harness import Service, start_proxy
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_emulator(tmp_path_factory.mktemp("emulator"))
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 @pytest.mark.parametrize("name", sorted(DEMONSTRATIONS))

@@ -10,23 +10,13 @@ from __future__ import annotations
 import io
 import json
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .harness import Service, start_emulator, start_proxy
+from .harness import Service, start_proxy
 from .ops import LIVE, RECORDINGS
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_emulator(tmp_path_factory.mktemp("emulator"))
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 def proxied(fault: str, emulator: Service, workdir: Path) -> Service:

@@ -14,13 +14,12 @@ run proves nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .harness import CONTRACT_TIMEOUT_S, Service, free_port, start_emulator
+from .harness import CONTRACT_TIMEOUT_S, Service, free_port
 from .matrix import Matrix
 from .ops import RECORDINGS
 from .runner import DEFAULT_SEED, benign
@@ -37,15 +36,6 @@ def test_stacked_variants_stay_green() -> None:
     parts = [name for name, _ in stacked.steps] + ["latency"]
     idle = [name for name in parts if not result.steps.get(name)]
     assert not idle, f"stacked variant parts that never changed an answer (they prove nothing): {idle}"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_emulator(tmp_path_factory.mktemp("emulator"))
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 def _proxy_cli(variant: str, upstream: str, workdir: Path) -> Service:
