@@ -107,7 +107,14 @@ def build_commands(
     target_file: Path | None = None,
     master_port: int | None = None,
 ) -> tuple[list[str], list[list[str]]]:
-    """(master or single command, worker commands). Pure: no process is started."""
+    """(master or single command, worker commands). Pure: no process is started.
+
+    Every path is made absolute here: Locust runs as a child process, and a relative ``--out-dir`` or
+    ``--target-file`` must mean the same file to it as to the person who typed it.
+    """
+    out_dir = Path(out_dir).absolute()
+    slo_file = Path(slo_file).absolute() if slo_file is not None else None
+    target_file = Path(target_file).absolute() if target_file is not None else None
     if users < 1:
         raise UsageError("users must be >= 1")
     if spawn_rate <= 0:
@@ -229,7 +236,7 @@ def run(
     ``exit_code``: 0 every SLO gate passed; 1 a gate failed; 3 the run broke (set-up failed, timed out,
     workers missing, or no summary was written for any other reason).
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).absolute()
     main_cmd, worker_cmds = build_commands(
         scenario,
         target=target,
@@ -264,7 +271,6 @@ def run(
             stdout=master_log,
             stderr=subprocess.STDOUT,
             env=env,
-            cwd=REPO_ROOT,
             start_new_session=True,
         )
         procs.append(master)
@@ -277,7 +283,6 @@ def run(
                     stdout=worker_log,
                     stderr=subprocess.STDOUT,
                     env=env,
-                    cwd=REPO_ROOT,
                     start_new_session=True,
                 )
             )

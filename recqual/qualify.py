@@ -228,7 +228,7 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
             raise UsageError(
                 "a real server needs credentials: set RECQUAL_PASSWORD (and --user) or use --target-file"
             )
-    out = options.out or default_out_dir()
+    out = (options.out or default_out_dir()).absolute()  # children run elsewhere: one meaning for all
     out.mkdir(parents=True, exist_ok=True)
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     progress = progress or Progress(phases=4)

@@ -34,7 +34,9 @@ def quick_qualify(tmp_path_factory: pytest.TempPathFactory) -> QualifyRun:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECQUAL_")}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "recqual", "qualify", "--quick", "--out", str(out)],
+        # A relative --out from a folder outside the repo, as a user types it: every child process
+        # (the suite, Locust) must write where the user meant, not relative to its own cwd.
+        [sys.executable, "-m", "recqual", "qualify", "--quick", "--out", out.name],
         capture_output=True,
         text=True,
         timeout=QUALIFY_TIMEOUT_S,
