@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from emulator import errors, jsonbody
 from emulator.auth import UserExistsError, UserSetupError
+from emulator.identity import health_json
 from emulator.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ async def _json_body(request: Request) -> Any:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    return JSONResponse(health_json())
 
 
 async def reset(request: Request) -> Response:

@@ -34,6 +34,16 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # --- processes -----------------------------------------------------------------------------------
 
 
+def is_our_emulator(health: object) -> bool:
+    """The health answer of this project's emulator, not merely of some server saying "ok"."""
+    return (
+        isinstance(health, dict)
+        and health.get("status") == "ok"
+        and health.get("service") == "recqual-emulator"
+        and isinstance(health.get("version"), str)
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -78,7 +88,7 @@ class ServerProcess:
                 )
             try:
                 r = httpx.get(self.base_url + "/_emulator/health", timeout=1.0, verify=False)
-                if r.status_code == 200 and r.json() == {"status": "ok"}:
+                if r.status_code == 200 and is_our_emulator(r.json()):
                     return
             except httpx.HTTPError:
                 pass

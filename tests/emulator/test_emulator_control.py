@@ -7,6 +7,7 @@ state, and settings change what the vendor API answers (licence, channels, reten
 from __future__ import annotations
 
 import time
+from importlib import metadata
 
 import pytest
 from emu_support import LIVE, RECORDINGS
@@ -14,9 +15,15 @@ from emu_support import LIVE, RECORDINGS
 DEFAULTS = {"licenseValid": True, "channels": 30, "retentionDays": 3650, "latencyMs": 0}
 
 
-def test_health(emu):
+def test_health_names_the_emulator(emu):
+    """`status: ok` is what any server may say; `service` and `version` prove it is this emulator."""
     r = emu.ctl.get("/health")
-    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"status", "service", "version"}
+    assert body["status"] == "ok" and body["service"] == "recqual-emulator"
+    assert isinstance(body["version"], str) and body["version"]
+    assert body["version"] == metadata.version("recqual")
 
 
 def test_settings_defaults_and_partial_updates(emu):
