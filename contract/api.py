@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 from contract.client import ApiClient, Reply
-from contract.target import LIVE_BASE, RECORDINGS_BASE
+
+RECORDINGS_BASE = "/fw/Apps/Recorder/WebAPI/Recordings"
+LIVE_BASE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
 
 OPERATIONS: dict[str, tuple[str, str]] = {
     "listRecordings": ("GET", RECORDINGS_BASE + "/"),

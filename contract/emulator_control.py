@@ -1,187 +1,28 @@
-"""Which server we qualify, as whom, and how the scene gets set up.
+"""The emulator this suite may drive: the embedded one it starts, and the control plane it may use.
 
-Sources, first found wins: ``--target`` / ``RECQUAL_TARGET``; the ``[target] url`` of the target file;
-otherwise the embedded emulator, started as a subprocess on a free loopback port (design rule 1: we
-start it, we never import it).
-
-Credentials per role (levels 10/2/1/0 as ``l10``/``l2``/``l1``/``l0``) come from the environment
-(``RECQUAL_USER``/``RECQUAL_PASSWORD`` for level 10, ``RECQUAL_L2_USER``/``RECQUAL_L2_PASSWORD`` …)
-or the target file; on an emulator they are provisioned through the control plane. A target file::
-
-    [target]
-    url = "https://ucx.example.com"
-    tls_verify = true            # false, or a CA bundle path
-    max_rps = 5
-
-    [credentials.l10]            # Complete Management
-    username = "qual-admin"
-    password_env = "UCX_QUAL_ADMIN_PASSWORD"   # or: password = "..." (keep the file private)
-    [credentials.l2]             # Base Access
-    username = "qual-base"
-    password_env = "UCX_QUAL_BASE_PASSWORD"
-
-    [[lines]]                    # lines with a connected call, for live-recording checks
-    deviceName = "SEP0123456789AB"
-    directoryNumber = "1001"
-    role = "l1"                  # whose own line it is
+Design rule 1: the suite starts the emulator as a subprocess and never imports it. The control plane
+(``/_emulator``, reference section 7) is used only when the preflight proved the server to be recqual's
+emulator and the run may use it (``Preflight.control_allowed``); on any other server the scene comes
+from the target file (``recqual.target_config``), never from here.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from contract.client import ApiClient, Credentials
+from contract.client import ApiClient
 from contract.failures import ConfigError
 
-ROLES = ("l10", "l2", "l1", "l0")
-LEVELS = {"l10": 10, "l2": 2, "l1": 1, "l0": 0}
-ROLE_NAMES = {"l10": "Complete Management", "l2": "Base Access", "l1": "Record Only", "l0": "no rights"}
-ENV_TARGET = "RECQUAL_TARGET"
-ENV_TARGET_FILE = "RECQUAL_TARGET_FILE"
-
-RECORDINGS_BASE = "/fw/Apps/Recorder/WebAPI/Recordings"
-LIVE_BASE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
 CONTROL_BASE = "/_emulator"
-
-
-@dataclass(frozen=True)
-class Line:
-    """A device + directory number; ``username`` is the user whose own line it is (if any)."""
-
-    device_name: str
-    directory_number: str
-    username: str | None = None
-    role: str | None = None
-
-
-@dataclass
-class TargetSettings:
-    """The resolved target before anything is started or contacted."""
-
-    url: str | None
-    tls_verify: bool | str = True
-    max_rps: float | None = None
-    credentials: dict[str, Credentials] = field(default_factory=dict)
-    lines: list[Line] = field(default_factory=list)
-    source: str = "embedded emulator"
-
-
-def parse_tls_verify(value: str | bool | None) -> bool | str:
-    """``true``/``false`` or a CA bundle path (which must exist)."""
-    if value is None or value is True:
-        return True
-    if value is False:
-        return False
-    text = str(value).strip()
-    if text.lower() in ("true", "1", "yes", "on"):
-        return True
-    if text.lower() in ("false", "0", "no", "off"):
-        return False
-    if not Path(text).is_file():
-        raise ConfigError(f"--tls-verify: {text!r} is neither true/false nor an existing CA bundle file")
-    return text
-
-
-def _credentials_from_env(env: dict[str, str]) -> dict[str, Credentials]:
-    found: dict[str, Credentials] = {}
-    for role in ROLES:
-        prefix = "RECQUAL_" if role == "l10" else f"RECQUAL_{role.upper()}_"
-        user, password = env.get(f"{prefix}USER"), env.get(f"{prefix}PASSWORD")
-        if user and password is not None:
-            found[role] = Credentials(user, password, role)
-    return found
-
-
-def _credentials_from_file(data: dict[str, Any], env: dict[str, str], path: Path) -> dict[str, Credentials]:
-    found: dict[str, Credentials] = {}
-    for role, entry in (data.get("credentials") or {}).items():
-        if role not in ROLES:
-            raise ConfigError(f"{path}: [credentials.{role}] is not a role; use one of {', '.join(ROLES)}")
-        username = entry.get("username")
-        if "password_env" in entry:
-            password = env.get(entry["password_env"])
-            if password is None:
-                raise ConfigError(
-                    f"{path}: [credentials.{role}] password_env names {entry['password_env']}, "
-                    "which is not set in the environment"
-                )
-        else:
-            password = entry.get("password")
-        if not username or password is None:
-            raise ConfigError(f"{path}: [credentials.{role}] needs username and password or password_env")
-        found[role] = Credentials(username, password, role)
-    return found
-
-
-def _lines_from_file(data: dict[str, Any], path: Path) -> list[Line]:
-    lines = []
-    for i, entry in enumerate(data.get("lines") or []):
-        device, dn = entry.get("deviceName"), entry.get("directoryNumber")
-        if not device or not dn:
-            raise ConfigError(f"{path}: lines[{i}] needs deviceName and directoryNumber")
-        role = entry.get("role")
-        if role is not None and role not in ROLES:
-            raise ConfigError(f"{path}: lines[{i}].role must be one of {', '.join(ROLES)}")
-        lines.append(Line(device, dn, entry.get("username"), role))
-    return lines
-
-
-def resolve_settings(
-    *,
-    target: str | None,
-    target_file: str | None,
-    tls_verify: str | None,
-    max_rps: float | None,
-    env: dict[str, str] | None = None,
-) -> TargetSettings:
-    """Merge options, environment and target file; options win, then environment, then file."""
-    env = dict(os.environ if env is None else env)
-    data: dict[str, Any] = {}
-    path: Path | None = None
-    target_file = target_file or env.get(ENV_TARGET_FILE)
-    if target_file:
-        path = Path(target_file)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"--target-file {path}: no such file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"--target-file {path}: not valid TOML ({exc})") from None
-    section = data.get("target") or {}
-    url = target or env.get(ENV_TARGET) or section.get("url")
-    source = (
-        "--target"
-        if target
-        else "RECQUAL_TARGET"
-        if env.get(ENV_TARGET)
-        else f"target file {path}"
-        if section.get("url")
-        else "embedded emulator"
-    )
-    credentials = _credentials_from_file(data, env, path) if path else {}
-    credentials.update(_credentials_from_env(env))
-    verify = parse_tls_verify(tls_verify if tls_verify is not None else section.get("tls_verify", True))
-    rps = max_rps if max_rps is not None else section.get("max_rps")
-    return TargetSettings(
-        url=url.rstrip("/") if url else None,
-        tls_verify=verify,
-        max_rps=float(rps) if rps is not None else None,
-        credentials=credentials,
-        lines=_lines_from_file(data, path) if path else [],
-        source=source,
-    )
 
 
 def free_port() -> int:

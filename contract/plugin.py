@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,18 +22,22 @@ from typing import Any
 
 import pytest
 
-from contract.client import ApiClient, Breaker, ClientConfig, ExchangeLog, RateLimiter, Redactor
+from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
+from contract.emulator_control import ControlPlane, EmulatorProcess
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
 from contract.provenance import PROFILES, RUN, CheckSpec, classify, deviation_message, provenances, set_seed
 from contract.scene import Scene
-from contract.target import ControlPlane, EmulatorProcess, TargetSettings, resolve_settings
+from recqual.preflight import Preflight, PreflightError, run_preflight
+from recqual.target_config import ConfigError as TargetConfigError
+from recqual.target_config import TargetConfig, resolve
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_REAL_MAX_RPS = 10.0
 RESULTS_KEY = pytest.StashKey[dict[str, Any]]()
 SPEC_KEY = pytest.StashKey[CheckSpec]()
 RUN_KEY = pytest.StashKey["RecqualRun"]()
-SETTINGS_KEY = pytest.StashKey[TargetSettings]()
+SETTINGS_KEY = pytest.StashKey[TargetConfig]()
+ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
 PER_PARAMETER = "(each)"
 """Marker ``operation`` value meaning: the test's ``operation`` parameter names it."""
 API_OF = {
@@ -67,6 +72,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "documented: assumed checks that fail are reported as DEVIATION, the run stays green "
         "(default on any other target). read-only: like documented, and only GET requests are sent "
         "(writes are refused in the HTTP client before they leave); for production servers.",
+    )
+    group.addoption(
+        "--preflight",
+        default=None,
+        metavar="PATH",
+        help="preflight.json written by `recqual qualify` (env RECQUAL_PREFLIGHT); without one the suite "
+        "runs the preflight itself.",
+    )
+    group.addoption(
+        "--allow-reset",
+        action="store_true",
+        default=False,
+        help="use the control plane of a recqual emulator this run did not start (tests, CI); never "
+        "needed for the embedded emulator, never used on other servers.",
     )
     group.addoption(
         "--quick",
@@ -113,13 +132,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("recqual_timeout") <= 0:
         raise pytest.UsageError("--request-timeout must be a positive number of seconds")
     try:
-        config.stash[SETTINGS_KEY] = resolve_settings(
+        config.stash[SETTINGS_KEY] = resolve(
             target=config.getoption("target"),
             target_file=config.getoption("target_file"),
             tls_verify=config.getoption("tls_verify"),
             max_rps=config.getoption("max_rps"),
         )
-    except ConfigError as exc:
+    except (ConfigError, TargetConfigError) as exc:
         raise pytest.UsageError(str(exc)) from None
     RUN.quick = bool(config.getoption("quick"))
     explicit = config.getoption("profile")
@@ -206,7 +225,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 class RecqualRun:
     """The session: target, clients, scene, and the emulator we may have started."""
 
-    settings: TargetSettings
+    settings: TargetConfig
+    preflight: Preflight
     url: str
     client_config: ClientConfig
     api: ApiClient
@@ -223,16 +243,37 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
+def _preflight(config: pytest.Config, settings: TargetConfig, *, started: bool) -> Preflight:
+    """The parent's preflight when there is one (``recqual qualify``), else our own."""
+    path = config.getoption("preflight") or os.environ.get(ENV_PREFLIGHT)
+    if path:
+        return Preflight.read(Path(path))
+    try:
+        return run_preflight(
+            settings,
+            profile=RUN.profile if config.getoption("profile") else ("strict" if started else "documented"),
+            started_emulator=started,
+            allow_reset=bool(config.getoption("allow_reset")),
+        )
+    except PreflightError as exc:
+        pytest.exit(f"recqual preflight: {exc}", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
-    """Resolve the target, start the emulator if needed, probe it, pick the profile, set the scene."""
+    """Resolve the target, start the emulator if needed, preflight it, pick the profile, set the scene.
+
+    The control plane is used only when the preflight allowed it (recqual's emulator, proven by its
+    health answer; not read-only; started by this run or ``--allow-reset``), and reset only when that
+    cannot remove the users this run was given.
+    """
     config = request.config
     settings = config.stash[SETTINGS_KEY]
     emulator = None
-    url = settings.url
-    if url is None:
+    if settings.url is None:
         emulator = EmulatorProcess()
-        url = emulator.start()
+        settings = settings.with_url(emulator.start())
+    url = str(settings.url)
     results = config.stash[RESULTS_KEY]
     results["target"] = url if emulator is None else f"{url} (embedded emulator)"
     client_config = ClientConfig(
@@ -246,24 +287,25 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
         redactor=Redactor(),
     )
     api = ApiClient(client_config)
-    for credentials in settings.credentials.values():
-        client_config.redactor.add(credentials)
+    for role, credentials in settings.credentials.items():
+        client_config.redactor.add(Credentials(credentials.username, credentials.password, role))
     try:
-        control = ControlPlane(api)
-        is_emulator = control.is_emulator()  # also the reachability probe: TargetError if no answer
+        preflight = _preflight(config, settings, started=emulator is not None)
+        is_emulator = preflight.control_allowed
         RUN.is_emulator = is_emulator
         if not config.getoption("profile"):
-            RUN.profile = "strict" if is_emulator else "documented"
+            RUN.profile = "strict" if preflight.server == "recqual-emulator" else "documented"
         client_config.read_only = RUN.read_only
         rps = (
             settings.max_rps if settings.max_rps is not None else (0 if is_emulator else DEFAULT_REAL_MAX_RPS)
         )
         client_config.limiter = RateLimiter(rps)
-        scene = Scene(api, control if is_emulator else None, settings)
-        if is_emulator:
+        control = ControlPlane(api) if is_emulator else None
+        scene = Scene(api, control, settings, preflight)
+        if control is not None and preflight.reset_allowed:
             control.reset()
         scene.provision_roles()
-        run = RecqualRun(settings, url, client_config, api, scene, emulator)
+        run = RecqualRun(settings, preflight, url, client_config, api, scene, emulator)
         config.stash[RUN_KEY] = run
         yield run
     finally:
@@ -296,11 +338,12 @@ def _recqual_check(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.skip(f"read-only profile: {spec.check} sends POST/PUT/DELETE requests")
     if "emulator" in spec.needs and not run.is_emulator:
         pytest.skip(
-            f"{spec.check}: needs the emulator control plane (to create users, lines and calls, or change "
-            "server settings); this target has none, so the check cannot be set up here"
+            f"{spec.check}: needs the emulator control plane (set-up no lab can declare: licence, "
+            "channels, retention changes, hang-up on cue, special devices); this target has none the "
+            "run may use"
         )
-    if "lines" in spec.needs and not run.settings.lines:
-        pytest.skip(f"{spec.check}: add [[lines]] with connected calls to the --target-file to run it")
+    if "lines" in spec.needs and not run.is_emulator and not run.settings.standing_lines:
+        pytest.skip(f'{spec.check}: add [[lines]] with call = "standing" to the --target-file to run it')
     _allure_labels(spec)
     run.client_config.log.drain()
     try:

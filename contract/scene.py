@@ -1,9 +1,15 @@
-"""The test scene: users per role, unique lines, connected calls, and their clean-up.
+"""The test scene: users per role, lines with connected calls, lines without, and their clean-up.
 
 Isolation rule: every test works on names nobody else uses (a session-unique prefix plus a counter),
 so tests do not see each other's data and a pre-populated real server does not break an oracle.
-On an emulator the scene is built through the control plane; on a real server it is read from the
-target file, and whatever cannot be set up is skipped with a reason that says what to configure.
+
+One interface, two back-ends. With the emulator control plane (only when the preflight proved the
+server to be recqual's emulator and the run may use it) the scene creates users and places calls.
+On any other server (a lab, a customer's staging) it lends the users and lines declared in the target
+file: ``line_with_call`` lends a declared ``call = "standing"`` line to one check at a time (the line is
+locked until the check ends, and whatever the check started on it is stopped), ``idle_line`` a declared
+``call = "none"`` line. Only what no lab can declare (a fresh user, a hang-up on cue, an automatic-
+recording device, server settings) needs ``require_emulator``, and is skipped with a reason elsewhere.
 """
 
 from __future__ import annotations
@@ -18,8 +24,22 @@ from typing import Any
 
 import pytest
 
+from contract import api
 from contract.client import ApiClient, Credentials
-from contract.target import LEVELS, ROLE_NAMES, ControlPlane, Line, TargetSettings, new_password
+from contract.emulator_control import ControlPlane, new_password
+from contract.upload_window import UploadWindow
+from recqual.preflight import Preflight
+from recqual.target_config import LEVELS, ROLE_NAMES, LineSpec, TargetConfig
+
+
+@dataclass(frozen=True)
+class Line:
+    """A device + directory number; ``username`` is the user whose own line it is (if any)."""
+
+    device_name: str
+    directory_number: str
+    username: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,15 +68,25 @@ class User:
 
 @dataclass
 class Call:
-    """A connected call placed through the control plane."""
+    """A connected call: placed through the control plane, or a lab's declared standing call.
+
+    A standing call's far end and direction are known only when the target file declares them
+    (``remoteParty``, ``direction``); otherwise they are ``None`` and checks compare what the server
+    says about the call with itself (the live list, ``/Mine`` and the completed recording agree)
+    instead of with the set-up. ``call_id`` is empty for a standing call: nobody can hang it up.
+    """
 
     call_id: str
     line: Line
-    direction: int
-    remote_number: str
-    remote_first: str
-    remote_last: str
+    direction: int | None
+    remote_number: str | None
+    remote_first: str | None
+    remote_last: str | None
     username: str | None
+
+    @property
+    def standing(self) -> bool:
+        return not self.call_id
 
 
 class Scene:
@@ -66,11 +96,20 @@ class Scene:
         self,
         api: ApiClient,
         control: ControlPlane | None,
-        settings: TargetSettings,
+        config: TargetConfig,
+        preflight: Preflight | None = None,
     ) -> None:
         self.api = api
         self.control = control
-        self.settings = settings
+        self.config = config
+        usable = set(preflight.usable_lines) if preflight is not None else {ln.label for ln in config.lines}
+        self._standing = [ln for ln in config.standing_lines if ln.label in usable]
+        self._idle = [ln for ln in config.idle_lines if ln.label in usable]
+        self._lent: set[str] = set()
+        self.upload_window = UploadWindow.of(
+            preflight.clock_offset_s if preflight is not None else None, config.retention_days
+        )
+        """Start dates uploads may use: the server's clock and retention (``contract/upload_window.py``)."""
         self.prefix = secrets.token_hex(2)
         self.digits = f"{secrets.randbelow(9000) + 1000}"
         self._counter = itertools.count(1)
@@ -100,9 +139,12 @@ class Scene:
 
     def provision_roles(self) -> None:
         """Emulator: one user per level; real server: the configured credentials."""
+        given = {
+            role: Credentials(c.username, c.password, role) for role, c in self.config.credentials.items()
+        }
         if self.control is None:
-            for role, credentials in self.settings.credentials.items():
-                line = next((ln for ln in self.settings.lines if ln.role == role), None)
+            for role, credentials in given.items():
+                line = next((ln for ln in self.config.lines if ln.role == role), None)
                 self.users[role] = User(
                     credentials,
                     LEVELS[role],
@@ -111,7 +153,7 @@ class Scene:
                 )
             return
         for role, level in LEVELS.items():
-            configured = self.settings.credentials.get(role)
+            configured = given.get(role)
             if configured is not None:  # configured credentials win, e.g. a user seeded with --users
                 self.users[role] = User(configured, level)
             else:
@@ -138,12 +180,98 @@ class Scene:
     # -- emulator-only set-up ----------------------------------------------------------------------------
 
     def require_emulator(self, what: str) -> ControlPlane:
+        """The control plane, or a skip: ``what`` is set-up no lab can declare (see README)."""
         if self.control is None:
             pytest.skip(
-                f"{what} needs the emulator control plane (server-side set-up); this target is not an "
-                "emulator, so the check is skipped"
+                f"{what} needs the emulator control plane (no lab can declare it); this target has none "
+                "the run may use"
             )
         return self.control
+
+    # -- lines with and without calls: both back-ends --------------------------------------------------
+
+    @property
+    def can_hang_up(self) -> bool:
+        return self.control is not None
+
+    @property
+    def standing_line_count(self) -> int:
+        """How many lines with calls a check can hold at once: a lab's usable standing-call lines; on
+        the emulator one (it makes as many as it needs, but one proves a per-line behaviour)."""
+        return 1 if self.control is not None else len(self._standing)
+
+    def line_with_call(
+        self, *, level: int = 1, direction: int = 1, stem: str = "live", owned: bool = True
+    ) -> tuple[User | None, Call]:
+        """A line with a connected call, for this check alone, and its owner (the user whose own line
+        it is). Emulator: a fresh user of ``level`` and a call placed on their line. Lab: a declared
+        standing-call line lent until the check ends (its owner is the declared ``role`` user, of
+        whatever level the file says); ``owned`` asks for a line that has an owner."""
+        if self.control is not None:
+            user = self.new_user(level, stem=stem)
+            assert user.line is not None
+            return user, self.connect(user.line, direction=direction)
+        spec = self._lend(owned=owned)
+        owner = self.users.get(spec.role) if spec.role else None
+        line = Line(spec.device_name, spec.directory_number, owner.username if owner else None, spec.role)
+        call = Call("", line, spec.direction, spec.remote_party, None, None, line.username)
+        return owner, call
+
+    def lines_with_calls(
+        self, count: int, *, owned: bool = True, stem: str = "live"
+    ) -> list[tuple[User | None, Call]]:
+        """``count`` lines with calls (distinct owners when ``owned``), or a skip saying what to declare."""
+        if self.control is None:
+            free = [ln for ln in self._standing if ln.label not in self._lent and (ln.role or not owned)]
+            owners = {ln.role for ln in free}
+            if len(free) < count or (owned and len(owners) < count):
+                pytest.skip(
+                    f'needs {count} declared [[lines]] with call = "standing"'
+                    + (" and distinct roles" if owned else "")
+                    + f"; {len(free)} usable in this target file"
+                )
+            picked: list[tuple[User | None, Call]] = []
+            for _ in range(count):
+                picked.append(self.line_with_call(owned=owned))
+            return picked
+        return [self.line_with_call(direction=1 + i % 2, stem=stem) for i in range(count)]
+
+    def idle_line(self) -> Line:
+        """A line the server knows that has no connected call (a start on it is 409)."""
+        if self.control is not None:
+            user = self.new_user(1, stem="idle")
+            assert user.line is not None
+            return user.line
+        spec = next((ln for ln in self._idle if ln.label not in self._lent), None)
+        if spec is None:
+            pytest.skip('needs a declared [[lines]] entry with call = "none" (a known line with no call)')
+        owner = self.users.get(spec.role) if spec.role else None
+        return Line(spec.device_name, spec.directory_number, owner.username if owner else None, spec.role)
+
+    def _lend(self, *, owned: bool) -> LineSpec:
+        with self._lock:
+            spec = next(
+                (ln for ln in self._standing if ln.label not in self._lent and (ln.role or not owned)), None
+            )
+            if spec is None:
+                pytest.skip(
+                    'needs a declared [[lines]] entry with call = "standing"'
+                    + (" and a role" if owned else "")
+                    + " that no other part of this check holds"
+                )
+            self._lent.add(spec.label)
+        self._cleanups.append(lambda: self._give_back(spec))
+        return spec
+
+    def _give_back(self, spec: LineSpec) -> None:
+        """Stop whatever this check left recording on a lent line, then free the line."""
+        try:
+            admin = self.api.as_user(self.users["l10"].credentials) if "l10" in self.users else None
+            if admin is not None:
+                api.stop_by_line(admin, spec.device_name, spec.directory_number)
+        finally:
+            with self._lock:
+                self._lent.discard(spec.label)
 
     def new_user(self, level: int, *, stem: str = "u", extension: bool = True) -> User:
         """A fresh user with its own line (emulator only)."""

@@ -39,10 +39,10 @@ from schemathesis.specs.openapi import checks as oa_checks
 
 import specs
 from contract import expect
+from contract.api import LIVE_BASE, RECORDINGS_BASE
 from contract.client import ApiClient, Reply
 from contract.failures import DOCUMENTED, ConformanceFailure
 from contract.spec_provenance import load, parameter_provenance, response_provenance
-from contract.target import LIVE_BASE, RECORDINGS_BASE
 
 EXCLUDED_BUILTINS = (
     "use_after_free",

@@ -27,7 +27,7 @@ import pytest
 from contract import api, expect
 from contract.client import ApiClient, Credentials, Reply
 from contract.scene import Call, Scene, User
-from contract.target import LEVELS
+from recqual.target_config import LEVELS
 from strategies import audio
 
 READ_OPS = (

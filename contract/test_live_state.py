@@ -36,8 +36,7 @@ from contract import api, expect
 from contract.client import ApiClient, Reply
 from contract.live_model import TICK_TOLERANCE_S, LineModel, LiveModel, LiveRec, Outcome, RecordedTime, now
 from contract.provenance import RUN
-from contract.scene import Scene, User
-from contract.target import Line
+from contract.scene import Line, Scene, User
 from strategies.durations import parse_iso_duration
 from strategies.rhs_colon import TICKS_PER_SECOND, Instant
 
@@ -897,12 +896,13 @@ def test_completed_duration_excludes_paused_time(scene: Scene, admin: ApiClient)
     needs=("lines",),
 )
 def test_configured_lines(scene: Scene, admin: ApiClient) -> None:
-    """Real servers: on each ``[[lines]]`` entry (a connected call nobody records), one full cycle.
+    """On each usable standing-call line of a lab (one fresh line on the emulator), one full cycle.
 
     start 201 -> listed, running -> pause 204 -> paused -> pause 429 -> resume 204 -> resume 429 ->
     stop 204 -> gone from the live list, stop again 409 -> a completed recording on that number.
     """
-    for line in scene.settings.lines:
+    for _ in range(scene.standing_line_count):
+        line = scene.line_with_call(owned=False)[1].line
         body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         started_at = Instant.now()
         reply = api.start(admin, body)

@@ -1,14 +1,15 @@
 """The `recqual` command.
 
-    recqual qualify [--target URL] [--user NAME] [--profile P] [--quick] [--out DIR]
+    recqual qualify [--target URL | --target-file F] [--user NAME] [--profile P] [--quick] [--out DIR]
+    recqual check-target [--target URL | --target-file F] [--profile P]   the preflight alone
     recqual emulator [--host H] [--port P] [--db PATH]
     recqual contract [pytest args...]        the conformance suite (pytest)
     recqual load SCENARIO [args...]          a Locust scenario
     recqual report --allure RUN_DIR          build the Allure HTML of a run
     recqual diff BASELINE CURRENT            compare two summary.json files
 
-Exit codes: 0 qualified / no regression, 1 not qualified / regression, 2 usage error or target
-unreachable (always one line on stderr, never a traceback).
+Exit codes: 0 qualified / no regression, 1 not qualified / regression, 2 configuration or preflight
+error (always one line on stderr, never a traceback), 4 the run itself broke (internal error, Ctrl-C).
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ from typing import NoReturn
 from recqual import __version__
 from recqual.diff import compare
 from recqual.errors import RecqualError, ToolMissing, UsageError
+from recqual.preflight import describe, run_preflight
 from recqual.qualify import PROFILES, QualifyOptions, qualify
 from recqual.summary import load_json
-from recqual.targets import normalise_url, read_target_file, tls_setting
+from recqual.target_config import TargetConfig, resolve
+
+EXIT_BROKEN = 4
+"""The run itself broke (an internal error, or it was interrupted): no verdict either way."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -44,22 +49,16 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"recqual {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    q = commands.add_parser("qualify", help="conformance suite + short load pass + report")
-    q.add_argument("--target", help="server base URL (default: start the embedded emulator)")
-    q.add_argument("--target-file", type=Path, help="TOML file with url, credentials per role and lines")
-    q.add_argument("--user", help="username (password from RECQUAL_PASSWORD or the target file)")
-    q.add_argument(
-        "--profile",
-        choices=PROFILES,
-        help="strict: assumed checks fail (default on an emulator); documented: they are reported as "
-        "deviations (default on a server); read-only: GET requests only, no load pass",
-    )
+    q = commands.add_parser("qualify", help="preflight + conformance suite + short load pass + report")
+    _target_options(q)
     q.add_argument("--quick", action="store_true", help="every check family, fewer examples")
     q.add_argument("--out", type=Path, help="report folder (default: reports/<timestamp>)")
     q.add_argument("--seed", type=int, help="Hypothesis seed (default: random, printed in the report)")
-    q.add_argument("--tls-verify", help="true (default), false, or a CA bundle path")
     q.add_argument("--max-rps", type=float, help="cap on the conformance suite's request rate")
     q.add_argument("--skip-load", action="store_true", help="conformance suite only")
+
+    c = commands.add_parser("check-target", help="the preflight alone: what the server is, what would run")
+    _target_options(c)
 
     e = commands.add_parser("emulator", help="run the emulated UCX server")
     e.add_argument("--host", default="127.0.0.1")
@@ -91,6 +90,34 @@ def build_parser() -> Parser:
     return parser
 
 
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", help="server base URL (default: start the embedded emulator)")
+    parser.add_argument("--target-file", type=Path, help="TOML file: url, credentials per role, lines")
+    parser.add_argument("--user", help="level-10 username (password from RECQUAL_PASSWORD)")
+    parser.add_argument("--tls-verify", help="true (default), false, or a CA bundle path")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="strict: assumed checks fail (default on an emulator); documented: they are reported as "
+        "deviations (default on a server); read-only: GET requests only, no load pass",
+    )
+    parser.add_argument(
+        "--allow-reset",
+        action="store_true",
+        help="let the run use the control plane of a recqual emulator it did not start itself",
+    )
+
+
+def _config(args: argparse.Namespace) -> TargetConfig:
+    return resolve(
+        target=args.target,
+        target_file=args.target_file,
+        user=args.user,
+        tls_verify=args.tls_verify,
+        max_rps=getattr(args, "max_rps", None),
+    )
+
+
 def run_passthrough(module_args: list[str]) -> int:
     """Run a suite (or the emulator) in its own process: Locust must never share a process.
 
@@ -116,25 +143,27 @@ def run_passthrough(module_args: list[str]) -> int:
 
 
 def cmd_qualify(args: argparse.Namespace) -> int:
-    target_file_url = None
-    if args.target_file is not None:
-        section = read_target_file(args.target_file).get("target") or {}
-        target_file_url = section.get("url") if isinstance(section, dict) else None
-    target = args.target or target_file_url
+    config = _config(args)
     options = QualifyOptions(
-        target=normalise_url(str(target)) if target else None,
-        user=args.user,
+        config=config,
         profile=args.profile,
         quick=args.quick,
         out=args.out,
         seed=args.seed,
-        target_file=args.target_file,
-        tls_verify=tls_setting(args.tls_verify),
-        max_rps=args.max_rps,
+        allow_reset=args.allow_reset,
         skip_load=args.skip_load,
     )
     code, _ = qualify(options)
     return code
+
+
+def cmd_check_target(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if config.url is None:
+        raise UsageError("check-target needs --target URL or a --target-file with [target] url")
+    profile = args.profile or "documented"
+    print(describe(run_preflight(config, profile=profile, allow_reset=args.allow_reset)))
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -203,14 +232,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             command += ["--db", args.db] if args.db else []
             command += ["--users", args.users] if args.users else []
             return run_passthrough(command)
-        handlers = {"qualify": cmd_qualify, "report": cmd_report, "diff": cmd_diff}
+        handlers = {
+            "qualify": cmd_qualify,
+            "check-target": cmd_check_target,
+            "report": cmd_report,
+            "diff": cmd_diff,
+        }
         return handlers[args.command](args)
     except RecqualError as exc:
         print(f"recqual: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("recqual: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_BROKEN
     except Exception as exc:  # a defect in recqual itself: still one line, the details on request
         if os.environ.get("RECQUAL_DEBUG"):
             raise
@@ -218,4 +252,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"recqual: internal error: {type(exc).__name__}: {exc} (RECQUAL_DEBUG=1 shows the traceback)",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_BROKEN

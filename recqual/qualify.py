@@ -20,17 +20,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from recqual.embedded import embedded_emulator
-from recqual.errors import UsageError
 from recqual.html import write_html
+from recqual.preflight import EMULATOR_SERVICE, Preflight, run_preflight
 from recqual.progress import Progress
 from recqual.pytest_progress import PREFIX
 from recqual.summary import build_summary, load_json, write_summary
-from recqual.targets import Target, child_environment, probe
+from recqual.target_config import TargetConfig, child_arguments
 
 PROFILES = ("strict", "documented", "read-only")
+ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
+"""The preflight.json the children read: what the parent learnt, so they never probe differently."""
+TargetKind = Literal["embedded-emulator", "emulator", "server"]
 LOAD_SCENARIOS = ("call-control", "races")
 CONTRACT_TIMEOUT_S = 30 * 60
 LOAD_TIMEOUT_S = 10 * 60
@@ -38,26 +41,37 @@ LOAD_TIMEOUT_S = 10 * 60
 
 @dataclass
 class QualifyOptions:
-    target: str | None
-    user: str | None
+    config: TargetConfig
     profile: str | None
     quick: bool
     out: Path | None
     seed: int | None = None
-    target_file: Path | None = None
-    tls_verify: bool | str = True
-    max_rps: float | None = None
+    allow_reset: bool = False
     skip_load: bool = False
     extra_contract_args: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Target:
+    url: str
+    kind: TargetKind
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.kind != "server"
+
+
 @dataclass
 class RunContext:
+    """One run's facts, passed to every step: where, as whom (config), what the server can do."""
+
+    config: TargetConfig
     target: Target
     profile: str
     seed: int
     out: Path
     env: dict[str, str]
+    preflight: Preflight
 
 
 def default_out_dir() -> Path:
@@ -73,13 +87,13 @@ def versions() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def resolved_target(options: QualifyOptions, given: Target | None, out: Path) -> Iterator[Target]:
-    """The target to qualify: the one given, or an embedded emulator for the duration of the block."""
-    if given is not None:
-        yield given
+def resolved_target(config: TargetConfig, out: Path) -> Iterator[TargetConfig]:
+    """The configuration to qualify: the one given, or one pointed at an embedded emulator."""
+    if config.url is not None:
+        yield config
         return
     with embedded_emulator(log=out / "emulator.log") as url:
-        yield Target(url=url, kind="embedded-emulator")
+        yield config.with_url(url)
 
 
 def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
@@ -98,8 +112,9 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
         "contract.plugin",
         "--pyargs",
         "contract",
-        "--target",
-        ctx.target.url,
+        *child_arguments(ctx.config),
+        "--preflight",
+        str(out / "preflight.json"),
         "--profile",
         ctx.profile,
         f"--hypothesis-seed={ctx.seed}",
@@ -115,12 +130,8 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
     ]
     if options.quick:
         command.append("--quick")
-    if options.target_file is not None:
-        command += ["--target-file", str(options.target_file)]
-    if ctx.target.tls_verify is not True:
-        command += ["--tls-verify", str(ctx.target.tls_verify).lower()]
-    if options.max_rps:
-        command += ["--max-rps", str(options.max_rps)]
+    if ctx.config.max_rps is not None:
+        command += ["--max-rps", str(ctx.config.max_rps)]
     return command + options.extra_contract_args
 
 
@@ -162,16 +173,25 @@ def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -
     return code, load_json(results)
 
 
+def load_users(ctx: RunContext, scenario: str) -> int:
+    """Users per scenario: on the emulator a fixed few; on a lab one per usable standing-call line
+    (call-control keeps every one busy), three per line for races (groups of K=3 share a line)."""
+    if ctx.preflight.control_allowed:
+        return 4 if scenario == "call-control" else 6
+    standing = {ln.label for ln in ctx.config.standing_lines} & set(ctx.preflight.usable_lines)
+    per_line = 1 if scenario == "call-control" else 3
+    return max(1, len(standing)) * per_line
+
+
 def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_dir: Path) -> list[str]:
     run_time = "6s" if options.quick else "20s"
-    users = "4" if scenario == "call-control" else "6"  # races: groups of K=3 users share a line
+    users = str(load_users(ctx, scenario))
     command = [
         sys.executable,
         "-m",
         "load",
         scenario,
-        "--target",
-        ctx.target.url,
+        *child_arguments(ctx.config),
         "--users",
         users,
         "--spawn-rate",
@@ -181,8 +201,6 @@ def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_di
         "--out-dir",
         str(run_dir),
     ]
-    if options.target_file is not None:
-        command += ["--target-file", str(options.target_file)]
     return command
 
 
@@ -217,36 +235,44 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
 def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[int, Path]:
     """Run a whole qualification; returns the exit code (0 qualified, 1 not) and the report folder.
 
-    A given target is probed before anything is written, so an unreachable one costs one line and
-    exit code 2 (`TargetError`), not an empty report folder.
+    A given target is preflighted before anything is written, so a target that cannot be qualified
+    as configured costs one line and exit code 2 (`PreflightError`), not an empty report folder.
     """
-    given = None
-    if options.target is not None:
-        kind = probe(options.target, tls_verify=options.tls_verify)
-        given = Target(url=options.target, kind=kind, tls_verify=options.tls_verify)
-        if kind == "server" and not os.environ.get("RECQUAL_PASSWORD") and options.target_file is None:
-            raise UsageError(
-                "a real server needs credentials: set RECQUAL_PASSWORD (and --user) or use --target-file"
-            )
+    progress = progress or Progress(phases=4)
+    config = options.config
+    profile_hint = options.profile or ("strict" if config.embedded else "documented")
+    early: Preflight | None = None
+    if config.url is not None:
+        progress.phase("preflight", config.url)
+        early = run_preflight(config, profile=profile_hint, allow_reset=options.allow_reset)
     out = (options.out or default_out_dir()).absolute()  # children run elsewhere: one meaning for all
     out.mkdir(parents=True, exist_ok=True)
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    progress = progress or Progress(phases=4)
     started = dt.datetime.now(dt.UTC)
     clock = time.monotonic()
 
-    progress.phase("target", options.target or "starting the embedded emulator")
-    with resolved_target(options, given, out) as target:
-        profile = options.profile or ("strict" if target.is_emulator else "documented")
-        ctx = RunContext(
-            target=target,
-            profile=profile,
-            seed=seed,
-            out=out,
-            env=child_environment(user=options.user, target_file=options.target_file),
+    if early is None:
+        progress.phase("preflight", "starting the embedded emulator")
+    with resolved_target(config, out) as config:
+        pre = early or run_preflight(config, profile=profile_hint, started_emulator=True)
+        pre.write(out / "preflight.json")
+        kind: TargetKind = (
+            "server"
+            if pre.server != EMULATOR_SERVICE
+            else ("embedded-emulator" if early is None else "emulator")
         )
-        what = "an emulator" if target.is_emulator else "a server"
-        progress.note(f"{target.url} is {what}; profile {profile}")
+        target = Target(url=str(config.url), kind=kind)
+        profile = options.profile or ("strict" if target.is_emulator else "documented")
+        env = child_environment(config)
+        env[ENV_PREFLIGHT] = str(out / "preflight.json")
+        ctx = RunContext(config, target, profile, seed, out, env, pre)
+        what = "recqual's emulator" if target.is_emulator else "a server"
+        progress.note(f"{target.url} is {what}; profile {profile}; preflight {pre.elapsed_s:.1f} s")
+        for warning in pre.warnings:
+            progress.note(f"note: {warning}")
+        for row in pre.capabilities:
+            if not row.runs:
+                progress.note(f"skipped: {row.family}: {row.why}")
 
         progress.phase("conformance suite", f"seed {seed}{', quick' if options.quick else ''}")
         contract_exit, contract = run_contract(ctx, options, progress)
@@ -256,6 +282,10 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
             load_skipped = "the read-only profile sends only GET requests; the load pass starts recordings"
         elif options.skip_load:
             load_skipped = "skipped with --skip-load"
+        elif not pre.control_allowed and not any(
+            ln.label in pre.usable_lines for ln in config.standing_lines
+        ):
+            load_skipped = 'no usable [[lines]] with call = "standing" in the target file, and no emulator'
         if load_skipped:
             progress.phase("load pass", f"skipped: {load_skipped}")
             load_summaries: dict[str, dict[str, Any]] = {}
@@ -266,7 +296,7 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
     progress.phase("report", str(out))
     finished = dt.datetime.now(dt.UTC)
     summary = build_summary(
-        target={"url": target.url, "kind": target.kind, "profile": profile},
+        target={"url": target.url, "kind": target.kind, "profile": profile, "preflight": pre.to_json()},
         run={
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
@@ -287,3 +317,15 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
     for reason in summary["reasons"]:
         progress.note(f"- {reason}")
     return (0 if summary["verdict"] == "qualified" else 1), out
+
+
+def child_environment(config: TargetConfig) -> dict[str, str]:
+    """The children's environment: credentials reach them here (or through the target file), never argv.
+
+    A role given on the command line (``--user``) is passed on as the variables ``resolve`` reads.
+    """
+    env = dict(os.environ)
+    l10 = config.role("l10")
+    if l10 is not None and l10.source.startswith("environment"):
+        env["RECQUAL_USER"] = l10.username
+    return env

@@ -26,7 +26,7 @@ def test_qualify_exits_0_and_says_so(quick_qualify: QualifyRun) -> None:
 
 
 def test_progress_names_every_phase(quick_qualify: QualifyRun) -> None:
-    for phase in ("[1/4] target", "[2/4] conformance suite", "[3/4] load pass", "[4/4] report"):
+    for phase in ("[1/4] preflight", "[2/4] conformance suite", "[3/4] load pass", "[4/4] report"):
         assert phase in quick_qualify.stderr
 
 

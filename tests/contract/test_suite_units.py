@@ -19,7 +19,6 @@ from contract.live_model import LineModel, LiveModel, RecordedTime
 from contract.provenance import CheckSpec, classify, deviation_message
 from contract.schema_support import _names_no_line, absent_optional_body, path_value_reroutes, wire_url
 from contract.spec_provenance import load, response_provenance
-from contract.target import parse_tls_verify, resolve_settings
 
 
 def _failure(provenance: str = "documented", **kw: str) -> ConformanceFailure:
@@ -127,59 +126,6 @@ def test_rate_limit_spaces_requests() -> None:
     for _ in range(5):
         limiter.wait()
     assert time.monotonic() - started >= 0.19
-
-
-def test_target_settings_from_env_and_file(tmp_path: Path) -> None:
-    env = {
-        "RECQUAL_USER": "root",
-        "RECQUAL_PASSWORD": "pw",
-        "RECQUAL_L2_USER": "base",
-        "RECQUAL_L2_PASSWORD": "b",
-        "UCX_L1": "one",
-    }
-    target = tmp_path / "t.toml"
-    target.write_text(
-        '[target]\nurl = "https://ucx.example/"\ntls_verify = false\nmax_rps = 3\n'
-        '[credentials.l1]\nusername = "rec"\npassword_env = "UCX_L1"\n'
-        '[[lines]]\ndeviceName = "SEP1"\ndirectoryNumber = "1001"\nrole = "l1"\n'
-    )
-    settings = resolve_settings(target=None, target_file=str(target), tls_verify=None, max_rps=None, env=env)
-    assert settings.url == "https://ucx.example" and settings.tls_verify is False and settings.max_rps == 3
-    assert {r: c.username for r, c in settings.credentials.items()} == {
-        "l10": "root",
-        "l2": "base",
-        "l1": "rec",
-    }
-    assert settings.lines[0].directory_number == "1001"
-    override = resolve_settings(
-        target="http://other", target_file=str(target), tls_verify="true", max_rps=0, env=env
-    )
-    assert override.url == "http://other" and override.tls_verify is True and override.source == "--target"
-
-
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ('[credentials.admin]\nusername = "a"\npassword = "b"\n', "not a role"),
-        ('[credentials.l10]\nusername = "a"\npassword_env = "NOPE"\n', "NOPE"),
-        ('[[lines]]\ndeviceName = "SEP1"\n', "directoryNumber"),
-        ("not toml [", "not valid TOML"),
-    ],
-)
-def test_target_file_errors_say_what_to_fix(text: str, match: str, tmp_path: Path) -> None:
-    target = tmp_path / "t.toml"
-    target.write_text(text)
-    with pytest.raises(ConfigError, match=match):
-        resolve_settings(target=None, target_file=str(target), tls_verify=None, max_rps=None, env={})
-
-
-def test_tls_verify_values(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("x")
-    assert parse_tls_verify("false") is False and parse_tls_verify(None) is True
-    assert parse_tls_verify(str(ca)) == str(ca)
-    with pytest.raises(ConfigError):
-        parse_tls_verify("/no/such.pem")
 
 
 def test_live_model_predictions() -> None:

@@ -1,0 +1,498 @@
+"""Preflight: before any check, find out what the server is and what this run can do there.
+
+The first step of every ``recqual qualify`` and its own command, ``recqual check-target``. Within a
+bounded time it answers: is the target reachable, is TLS fine, is it really the Recording API, does
+each declared role authenticate with the level the file says, what state each declared line is in, how
+far the server's clock is from ours, whether the emulator control plane is there (and whether this run
+may use it), and, from all that, which check families will run and which are skipped, with why.
+
+What is wrong with the *configuration* (unreachable, not the API, a wrong password, a standing-call line
+without a call) is a ``PreflightError``: exit 2 with one line, before the suite starts. What is only a
+difference from an assumption (a level-1 user who may list recordings: A-15) is a warning; the suite's
+auth checks report it as a deviation.
+
+Only GET requests are sent unless the profile allows writes; with writes allowed, each declared line is
+probed with one start (and the stop of what that start created), which is exactly what the run would
+do first on that line anyway.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from recqual.errors import RecqualError
+from recqual.target_config import LEVELS, ROLE_NAMES, LineSpec, TargetConfig
+
+RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
+LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
+HEALTH = "/_emulator/health"
+EMULATOR_SERVICE = "recqual-emulator"
+"""What our emulator's health answer names itself; any other ``{"status": "ok"}`` is not proof."""
+BODY_LIMIT = 256 * 1024
+"""Preflight answers are small JSON; a bigger body is read no further (a hostile server cannot stall us)."""
+DEADLINE_S = 15.0
+
+
+class PreflightError(RecqualError):
+    """The target cannot be qualified as configured; one line saying what the server did (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    method: str
+    path: str
+    status: int
+    content_type: str
+    body: bytes
+    date: str | None
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):
+            return None
+
+    def describe(self) -> str:
+        kind = self.content_type.split(";")[0] or "no content type"
+        return f"{self.method} {self.path} answered {self.status} ({kind}, {len(self.body)} bytes)"
+
+
+@dataclass(frozen=True)
+class RoleCheck:
+    role: str
+    username: str
+    state: str
+    """``ok``, ``level-differs`` (a warning) or ``unverified`` (nothing could be asked)."""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    line: str
+    declared: str
+    state: str
+    """``standing call``, ``no call``, ``declared (not probed: read-only)``, ``busy`` (someone records it)."""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Capability:
+    family: str
+    runs: bool
+    why: str
+
+
+@dataclass
+class Preflight:
+    """What the run learnt about the target; ``preflight.json`` in the report folder holds the same."""
+
+    url: str
+    server: str
+    """``recqual-emulator`` (proven by its health answer) or ``server``."""
+    control_plane: str
+    """``absent``, ``ours`` or ``unproven`` (answers, but is not proven to be recqual's emulator)."""
+    control_allowed: bool
+    reset_allowed: bool
+    clock_offset_s: float | None
+    retention_days: int | None
+    roles: list[RoleCheck] = field(default_factory=list)
+    lines: list[LineCheck] = field(default_factory=list)
+    capabilities: list[Capability] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    usable_lines: list[str] = field(default_factory=list)
+    """Labels of the declared lines the run may use (standing lines that proved to have a call, or all
+    declared ones when nothing could be probed)."""
+    elapsed_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Preflight:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["roles"] = [RoleCheck(**r) for r in data.get("roles", [])]
+        data["lines"] = [LineCheck(**r) for r in data.get("lines", [])]
+        data["capabilities"] = [Capability(**r) for r in data.get("capabilities", [])]
+        return cls(**data)
+
+    def table(self) -> str:
+        """The capability table people read: one line per check family."""
+        width = max((len(c.family) for c in self.capabilities), default=10)
+        rows = [
+            f"  {c.family:<{width}}  {'runs   ' if c.runs else 'skipped'}  {c.why}" for c in self.capabilities
+        ]
+        return "\n".join(rows)
+
+
+class Probe:
+    """A tiny bounded HTTP client for the preflight: time-limited, size-limited, no redirects."""
+
+    def __init__(self, config: TargetConfig, deadline: float) -> None:
+        assert config.url is not None
+        self.url = config.url
+        self.deadline = deadline
+        timeout = httpx.Timeout(min(config.request_timeout_s, 5.0), connect=5.0)
+        self.client = httpx.Client(verify=config.tls_verify, timeout=timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def send(self, method: str, path: str, *, auth: str | None = None, **kwargs: Any) -> Answer:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise PreflightError(f"preflight of {self.url} did not finish within {DEADLINE_S:g} s")
+        headers = {"Authorization": auth} if auth else {}
+        try:
+            with self.client.stream(
+                method, self.url + path, headers=headers, timeout=min(left, 5.0), **kwargs
+            ) as response:
+                body = b""
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > BODY_LIMIT:
+                        break
+                return Answer(
+                    method,
+                    path,
+                    response.status_code,
+                    response.headers.get("content-type", ""),
+                    body[:BODY_LIMIT],
+                    response.headers.get("date"),
+                )
+        except httpx.ConnectError as exc:
+            raise PreflightError(f"target unreachable: {self.url} ({_transport_reason(exc)})") from None
+        except httpx.TimeoutException:
+            raise PreflightError(f"target {self.url} did not answer {method} {path} in time") from None
+        except httpx.HTTPError as exc:
+            raise PreflightError(
+                f"target {self.url}: {method} {path} failed ({_transport_reason(exc)})"
+            ) from None
+
+
+def _transport_reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if "certificate" in lowered or "ssl" in lowered:
+        return "TLS verification failed: " + text.splitlines()[0][:160]
+    if "refused" in lowered:
+        return "connection refused"
+    return text.splitlines()[0][:200]
+
+
+def _is_recordings_page(answer: Answer) -> bool:
+    body = answer.json()
+    return (
+        answer.status == 200
+        and isinstance(body, dict)
+        and isinstance(body.get("totalCount"), int)
+        and isinstance(body.get("recordings"), list)
+    )
+
+
+def _clock_offset(answer: Answer, sent: float, received: float) -> float | None:
+    if not answer.date:
+        return None
+    try:
+        server = email.utils.parsedate_to_datetime(answer.date).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return round(server - (sent + received) / 2, 1)
+
+
+def check_api(probe: Probe, config: TargetConfig) -> float | None:
+    """Is this the Recording API? Unauthenticated it must refuse (401), as level 10 list recordings."""
+    path = f"{RECORDINGS}?pageSize=1"
+    anonymous = probe.send("GET", path)
+    if anonymous.status != 401:
+        raise PreflightError(
+            f"not the Recording API at {config.url}: {anonymous.describe()} without credentials "
+            "(the API answers 401)"
+        )
+    admin = config.role("l10")
+    if admin is None:
+        return _clock_offset(anonymous, time.time(), time.time())
+    sent = time.time()
+    answer = probe.send("GET", path, auth=admin.basic())
+    received = time.time()
+    if answer.status == 401:
+        raise PreflightError(
+            f"role l10 ({admin.username}, from {admin.source}) is refused: {answer.describe()}; "
+            "check its password"
+        )
+    if not _is_recordings_page(answer):
+        raise PreflightError(
+            f"not the Recording API at {config.url}: {answer.describe()} as level 10 "
+            "(expected 200 with totalCount and recordings)"
+        )
+    return _clock_offset(answer, sent, received)
+
+
+_LEVEL_PROBES: dict[str, list[tuple[str, set[int], str]]] = {
+    # role: [(path, statuses the level allows, provenance)]; only documented differences are errors.
+    "l10": [(LIVE, {200}, "documented")],
+    "l2": [(LIVE, {403}, "documented"), (f"{RECORDINGS}?pageSize=1", {200}, "documented")],
+    "l1": [(LIVE, {403}, "documented"), (f"{RECORDINGS}?pageSize=1", {403}, "A-15")],
+    "l0": [(LIVE, {403}, "documented"), (f"{LIVE}/Mine", {403}, "A-15")],
+}
+
+
+def check_roles(probe: Probe, config: TargetConfig) -> tuple[list[RoleCheck], list[str]]:
+    checks: list[RoleCheck] = []
+    warnings: list[str] = []
+    for role, credentials in config.credentials.items():
+        states: list[str] = []
+        for path, allowed, provenance in _LEVEL_PROBES[role]:
+            answer = probe.send("GET", path, auth=credentials.basic())
+            if answer.status == 401:
+                raise PreflightError(
+                    f"role {role} ({credentials.username}, from {credentials.source}) is refused: "
+                    f"{answer.describe()}; check its password"
+                )
+            if answer.status in allowed:
+                continue
+            said = f"level {LEVELS[role]} ({ROLE_NAMES[role]})"
+            message = (
+                f"role {role} ({credentials.username}) does not act as {said}: {answer.describe()}, "
+                f"expected {'/'.join(map(str, sorted(allowed)))}"
+            )
+            if provenance == "documented":
+                raise PreflightError(message + "; fix the role in the target file")
+            states.append(f"{message} ({provenance}: reported as a deviation)")
+        warnings.extend(states)
+        checks.append(
+            RoleCheck(role, credentials.username, "level-differs" if states else "ok", "; ".join(states))
+        )
+    return checks, warnings
+
+
+def check_control_plane(probe: Probe) -> str:
+    answer = probe.send("GET", HEALTH)
+    body = answer.json()
+    if answer.status != 200 or not isinstance(body, dict) or body.get("status") != "ok":
+        return "absent"
+    return "ours" if body.get("service") == EMULATOR_SERVICE else "unproven"
+
+
+def check_lines(probe: Probe, config: TargetConfig, *, writes: bool) -> tuple[list[LineCheck], list[str]]:
+    """Each declared line's state. With writes allowed a standing line is proven by one start (and its
+    stop); a ``call = "none"`` line by a start that must be refused with 409 (no connected call)."""
+    admin = config.role("l10")
+    checks: list[LineCheck] = []
+    usable: list[str] = []
+    for line in config.lines:
+        declared = f"call = {line.call!r}" + (f", role {line.role}" if line.role else "")
+        if admin is None:
+            checks.append(LineCheck(line.label, declared, "unverified", "no [credentials.l10] to look at it"))
+            continue
+        query = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+        listed = probe.send("GET", LIVE, auth=admin.basic(), params=query)
+        active = listed.json() if listed.status == 200 else None
+        if isinstance(active, list) and active:
+            checks.append(LineCheck(line.label, declared, "busy", "someone is recording it now: not used"))
+            continue
+        if not writes:
+            checks.append(LineCheck(line.label, declared, "declared (not probed: read-only)"))
+            usable.append(line.label)
+            continue
+        checks.append(_probe_line(probe, line, declared, admin.basic()))
+        if checks[-1].state in ("standing call", "no call"):
+            usable.append(line.label)
+    return checks, usable
+
+
+def _probe_line(probe: Probe, line: LineSpec, declared: str, auth: str) -> LineCheck:
+    body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+    started = probe.send("POST", LIVE, auth=auth, json=body)
+    if started.status == 201:
+        rec_id = (started.json() or {}).get("id") if isinstance(started.json(), dict) else None
+        if rec_id:
+            probe.send("DELETE", f"{LIVE}/{rec_id}", auth=auth)
+        else:
+            probe.send("DELETE", LIVE, auth=auth, params=body)
+        if line.call == "none":
+            raise PreflightError(
+                f'line {line.label} is declared call = "none" but has a connected call: a start '
+                "answered 201 (stopped again); fix [[lines]] in the target file"
+            )
+        return LineCheck(line.label, declared, "standing call", "a start answered 201, stopped again")
+    if started.status == 409 and line.call == "none":
+        return LineCheck(line.label, declared, "no call", "a start answered 409 (no connected call)")
+    if started.status == 409:
+        raise PreflightError(
+            f"line {line.label} is declared with a standing call, but a start answered 409 (no "
+            'connected call or no associated user); connect a call on it, or declare call = "none"'
+        )
+    if started.status == 400:
+        raise PreflightError(f"line {line.label} is not a line the server can record: {started.describe()}")
+    return LineCheck(line.label, declared, "unknown", started.describe())
+
+
+def capabilities(config: TargetConfig, pre: Preflight, *, read_only: bool) -> list[Capability]:
+    """Which check families run, and why not when they do not."""
+    control = pre.control_allowed
+    usable = set(pre.usable_lines)
+    standing = [ln for ln in config.standing_lines if ln.label in usable]
+    idle = [ln for ln in config.idle_lines if ln.label in usable]
+    roles = set(config.credentials)
+    out: list[Capability] = []
+
+    def add(family: str, runs: bool, why_yes: str, why_not: str) -> None:
+        out.append(Capability(family, runs, why_yes if runs else why_not))
+
+    writes = not read_only
+    add("schema", "l10" in roles or control, "all 14 operations from specs/", "needs [credentials.l10]")
+    add(
+        "filters, paging",
+        "l10" in roles or control,
+        "relations on any data; own uploads when writes are allowed",
+        "needs [credentials.l10]",
+    )
+    add(
+        "transfer (upload/download)",
+        writes and ("l10" in roles or control),
+        "uploads inside the retention window, downloads compared byte for byte",
+        "read-only profile: no uploads" if read_only else "needs [credentials.l10]",
+    )
+    live = control or len(standing) >= 1
+    add(
+        "live-state",
+        writes and live,
+        "the emulator places its own calls"
+        if control
+        else f"on {len(standing)} declared standing-call line(s)",
+        "read-only profile: no starts" if read_only else 'needs [[lines]] with call = "standing"',
+    )
+    add(
+        "races",
+        writes and live,
+        "the emulator places its own calls" if control else f"on {len(standing)} standing-call line(s)",
+        "read-only profile" if read_only else "needs a standing-call line",
+    )
+    add(
+        "429/409 on a line with no call",
+        writes and (control or bool(idle)),
+        "the emulator" if control else f'on {len(idle)} declared call = "none" line(s)',
+        "read-only profile" if read_only else 'needs [[lines]] with call = "none"',
+    )
+    for role in ("l2", "l1", "l0"):
+        add(
+            f"auth level {LEVELS[role]} ({ROLE_NAMES[role]})",
+            control or role in roles,
+            "the emulator creates the user" if control else f"as {_username(config, role)}",
+            f"needs [credentials.{role}]",
+        )
+    add(
+        "emulator-only",
+        writes and control,
+        "the control plane of an emulator this run may use",
+        "licence, channels, retention change, hang-up on cue: need the emulator control plane "
+        "(no lab can declare these)",
+    )
+    add(
+        "load pass",
+        writes and live,
+        "call-control and races on "
+        + ("the emulator" if control else f"{len(standing)} standing-call line(s)"),
+        "read-only profile: no load pass" if read_only else "needs a standing-call line",
+    )
+    return out
+
+
+def _username(config: TargetConfig, role: str) -> str:
+    found = config.role(role)
+    return found.username if found else "?"
+
+
+def run_preflight(
+    config: TargetConfig,
+    *,
+    profile: str,
+    started_emulator: bool = False,
+    allow_reset: bool = False,
+    note: Callable[[str], None] = lambda _text: None,
+) -> Preflight:
+    """Ask the target what it is and what the run can do there; ``PreflightError`` if it cannot run."""
+    assert config.url is not None
+    began = time.monotonic()
+    read_only = profile == "read-only"
+    probe = Probe(config, began + DEADLINE_S)
+    try:
+        offset = check_api(probe, config)
+        control = check_control_plane(probe)
+        control_allowed = control == "ours" and not read_only and (started_emulator or allow_reset)
+        given_users = bool(config.credentials) and not started_emulator
+        roles, warnings = check_roles(probe, config)
+        lines, usable = check_lines(probe, config, writes=not read_only)
+    finally:
+        probe.close()
+    if not control_allowed and config.role("l10") is None:
+        raise PreflightError(
+            f"{config.url} needs credentials: set RECQUAL_USER and RECQUAL_PASSWORD, or add "
+            "[credentials.l10] to the --target-file"
+        )
+    if control == "unproven":
+        warnings.append(
+            f"{HEALTH} answers like an emulator but does not name itself {EMULATOR_SERVICE!r}: "
+            "its control plane is not used"
+        )
+    elif control == "ours" and not control_allowed:
+        why = "the read-only profile" if read_only else "this run did not start it (pass --allow-reset)"
+        warnings.append(f"the emulator control plane is present but not used: {why}")
+    pre = Preflight(
+        url=config.url,
+        server=EMULATOR_SERVICE if control == "ours" else "server",
+        control_plane=control,
+        control_allowed=control_allowed,
+        reset_allowed=control_allowed and not given_users,
+        clock_offset_s=offset,
+        retention_days=config.retention_days,
+        roles=roles,
+        lines=lines,
+        warnings=warnings,
+        usable_lines=usable,
+    )
+    if control_allowed and given_users:
+        pre.warnings.append("no reset: it would remove the users this run was given")
+    pre.capabilities = capabilities(config, pre, read_only=read_only)
+    pre.elapsed_s = round(time.monotonic() - began, 2)
+    return pre
+
+
+def describe(pre: Preflight) -> str:
+    """The preflight as people read it (``recqual check-target`` prints this)."""
+    offset = (
+        "unknown (no Date header)" if pre.clock_offset_s is None else f"{pre.clock_offset_s:+.0f} s (±1 s)"
+    )
+    lines = [
+        f"target      {pre.url}",
+        f"server      {pre.server}; control plane {pre.control_plane}"
+        + (" (used by this run)" if pre.control_allowed else ""),
+        f"clock       server minus local: {offset}",
+        f"retention   {pre.retention_days} days"
+        if pre.retention_days
+        else "retention   not declared: uploads stay within the last day",
+    ]
+    lines += [
+        f"role {r.role:<4}   {r.username}: {r.state}" + (f" ({r.detail})" if r.detail else "")
+        for r in pre.roles
+    ]
+    lines += [
+        f"line        {ln.line} ({ln.declared}): {ln.state}" + (f", {ln.detail}" if ln.detail else "")
+        for ln in pre.lines
+    ]
+    lines += [f"warning     {w}" for w in pre.warnings]
+    lines.append("check families:")
+    lines.append(pre.table())
+    lines.append(f"(preflight took {pre.elapsed_s:.1f} s)")
+    return "\n".join(lines)
