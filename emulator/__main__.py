@@ -1,4 +1,9 @@
-"""``python -m emulator --host 127.0.0.1 --port 8080 [--db PATH] [--users FILE]``.
+"""``python -m emulator --host 127.0.0.1 --port 8080 [--db PATH] [--users FILE] [--site FILE]``.
+
+Deployed mode (``emulator.site``): ``--site FILE`` describes a customer's server (control plane on or
+off, retention, preloaded recordings, users, standing calls); ``--no-control-plane``,
+``--retention-days N`` and ``--preload N`` set the same things and override the file. Without any of
+them the emulator is exactly the plain one.
 
 Runs on uvicorn with uvloop and httptools (about 4x the req/s of the defaults on one core). The access
 log writes one line per request; it never includes headers, so credentials are not logged.
@@ -9,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +22,7 @@ import uvicorn
 
 from emulator.app import create_app
 from emulator.auth import UserExistsError, UserSetupError
+from emulator.site import Site, SiteError, load_site
 
 
 def _load_users(path: str | None) -> list[dict[str, Any]]:
@@ -30,19 +37,72 @@ def _load_users(path: str | None) -> list[dict[str, Any]]:
     return users
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {value}")
+    return value
+
+
+def _site(args: argparse.Namespace) -> Site | None:
+    """The site file with the flags applied over it; ``None`` when neither is given (plain emulator)."""
+    flags = args.no_control_plane or args.retention_days is not None or args.preload is not None
+    if args.site is None and not flags:
+        return None
+    site = Site()
+    if args.site is not None:
+        try:
+            site = load_site(args.site)
+        except SiteError as exc:
+            raise SystemExit(f"emulator: site file {args.site}: {exc}") from None
+    if args.no_control_plane:
+        site.control_plane = False
+    if args.retention_days is not None:
+        site.retention_days = args.retention_days
+    if args.preload is not None:
+        site.preload_recordings = args.preload
+    return site
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     parser.add_argument("--db", default=":memory:", help="SQLite file for recordings (default :memory:)")
     parser.add_argument("--users", default=None, help="JSON list of user bodies seeded at start-up")
+    parser.add_argument("--site", default=None, help="TOML site file: deployed mode (see emulator.site)")
+    parser.add_argument(
+        "--no-control-plane", action="store_true", help="every /_emulator path is 404, as on a real server"
+    )
+    parser.add_argument("--retention-days", type=_non_negative, default=None, help="the server's retention")
+    parser.add_argument(
+        "--preload", type=_non_negative, default=None, help="completed recordings on the server at start"
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     args = parser.parse_args(argv)
 
+    site = _site(args)
+    started = time.perf_counter()
+    where = f"site file {args.site}" if args.site else "deployed-mode flags"
     try:
-        app = create_app(db_path=args.db, users=_load_users(args.users))
+        app = create_app(db_path=args.db, users=_load_users(args.users), site=site)
     except (UserSetupError, UserExistsError) as exc:
         raise SystemExit(f"emulator: invalid users file {args.users}: {exc}") from None
+    except SiteError as exc:
+        raise SystemExit(f"emulator: {where}: {exc}") from None
+    if site is not None:
+        emulator = app.state.emulator
+        print(
+            f"emulator: deployed mode ({where}): control plane {'on' if site.control_plane else 'off'},"
+            f" retention {emulator.settings.retentionDays} days, {emulator.preloaded} preloaded recordings,"
+            f" {len(site.calls)} standing calls, {len(site.users)} site users;"
+            f" ready in {time.perf_counter() - started:.2f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     uvicorn.run(
         app,
         host=args.host,

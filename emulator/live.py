@@ -6,6 +6,8 @@ what makes twenty concurrent starts on one line give exactly one 201 and ninetee
 
 Identity of a call is its line, ``(deviceName, directoryNumber)``. A recording belongs to one call;
 stopping it, or hanging the call up, turns it into a completed recording in the store at once (A-7).
+Stopping a recording never hangs its call up. A *standing* call (a site file's ``[[calls]]``) is part
+of the start state: nobody can hang it up, and a reset keeps it connected (its live recording goes).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Call:
     monitorable: bool
     auto_record: bool
     seq: int
+    standing: bool = False
     recording: LiveRecording | None = None
 
 
@@ -138,6 +141,8 @@ class Pbx:
         self._pairs: set[tuple[str, str]] = set()
 
     def reset(self) -> None:
+        """Back to the start state: only the standing calls stay connected, none of them recorded."""
+        standing = [c for c in self.calls.values() if c.standing]
         self.calls.clear()
         self._calls_by_dn.clear()
         self._calls_by_device.clear()
@@ -145,6 +150,10 @@ class Pbx:
         self._devices.clear()
         self._dns.clear()
         self._pairs.clear()
+        for call in standing:
+            call.recording = None
+            self._connect(call)
+            self._auto_start(call)
 
     # --- the line model ----------------------------------------------------------------------------
 
@@ -178,7 +187,7 @@ class Pbx:
 
     # --- control plane -----------------------------------------------------------------------------
 
-    def place_call(self, body: Any) -> Call:
+    def place_call(self, body: Any, *, standing: bool = False) -> Call:
         if not isinstance(body, dict):
             raise _control_error("the call set-up must be a JSON object")
         device, dn = body.get("deviceName"), body.get("directoryNumber")
@@ -219,23 +228,33 @@ class Pbx:
             monitorable=flags["monitorable"],
             auto_record=flags["autoRecord"],
             seq=self._seq,
+            standing=standing,
         )
-        self.calls[call.call_id] = call
-        self._calls_by_dn.setdefault(dn, []).append(call)
-        self._calls_by_device.setdefault(device, []).append(call)
-        self._devices.add(device)
-        self._dns.add(dn)
-        self._pairs.add((device, dn))
+        self._connect(call)
+        self._auto_start(call)
+        return call
+
+    def _auto_start(self, call: Call) -> None:
+        """A-18: an automatic-recording device records from the moment the call connects."""
         if call.auto_record and call.monitorable:
             owner = self.call_user(call)
             if owner is not None:  # the recorder cannot file a recording for nobody
                 self._begin(call, owner, MODE_MEDIA_FORKING, auto=True)
-        return call
+
+    def _connect(self, call: Call) -> None:
+        self.calls[call.call_id] = call
+        self._calls_by_dn.setdefault(call.dn, []).append(call)
+        self._calls_by_device.setdefault(call.device, []).append(call)
+        self._devices.add(call.device)
+        self._dns.add(call.dn)
+        self._pairs.add((call.device, call.dn))
 
     def hang_up(self, call_id: str) -> None:
         call = self.calls.get(call_id)
         if call is None:
             raise errors.not_found("no such connected call")
+        if call.standing:
+            raise errors.conflict("a standing call (site file) cannot be hung up")
         if call.recording is not None:
             self._complete(call.recording)
         del self.calls[call_id]

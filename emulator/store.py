@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS audio (
     sha256 TEXT PRIMARY KEY,
     data   BLOB NOT NULL
 );
+-- Recordings a site file preloaded (deployed mode): part of the start state, so a reset keeps them.
+CREATE TABLE IF NOT EXISTS preloaded (
+    ref_num INTEGER PRIMARY KEY
+);
 """
 
 # Trigrams of remote_lower (contentless FTS5, rowid = ref_num): a selective remoteParty=contains: finds
@@ -195,10 +199,39 @@ class Store:
         # Only after the commit: a rolled-back transaction must not leave a hash marked as stored.
         self._audio_stored.update(rec.sha256 for rec in recs)
 
-    def clear(self) -> None:
+    def preload(self, recs: Sequence[NewRecording]) -> None:
+        """Insert the start state's recordings in one transaction and mark them as preloaded."""
+
         def fn(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM audio")
-            conn.execute("DELETE FROM recordings")
+            audio = {rec.sha256: rec.audio for rec in recs}
+            conn.executemany(_INSERT_AUDIO, audio.items())
+            refs = [(conn.execute(_INSERT, rec.row()).lastrowid,) for rec in recs]
+            conn.executemany("INSERT INTO preloaded (ref_num) VALUES (?)", refs)
+
+        self.write(fn)
+        self._audio_stored.update(rec.sha256 for rec in recs)
+
+    def preloaded(self) -> tuple[int, str | None]:
+        """How many recordings are marked as preloaded, and the id of the first one."""
+        (count,) = self._conn.execute("SELECT count(*) FROM preloaded").fetchone()
+        row = self._conn.execute(
+            "SELECT r.id FROM preloaded p JOIN recordings r ON r.ref_num = p.ref_num"
+            " ORDER BY p.ref_num LIMIT 1"
+        ).fetchone()
+        return count, None if row is None else row[0]
+
+    def clear(self) -> None:
+        """Delete every recording that is not preloaded, and the audio no remaining recording uses."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            (kept,) = conn.execute("SELECT count(*) FROM preloaded").fetchone()
+            if kept:
+                conn.execute("DELETE FROM recordings WHERE ref_num NOT IN (SELECT ref_num FROM preloaded)")
+                conn.execute("DELETE FROM audio WHERE sha256 NOT IN (SELECT sha256 FROM recordings)")
+            else:
+                conn.execute("DELETE FROM audio")
+                conn.execute("DELETE FROM recordings")
+            # A contentless FTS5 table cannot drop single rows: empty it and let it re-index on demand.
             if self._trigrams:
                 conn.execute("INSERT INTO remote_trigrams (remote_trigrams) VALUES ('delete-all')")
                 conn.execute("UPDATE remote_trigrams_watermark SET ref_num = 0")
