@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ class ServerProcess:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    probe: str = "health"
 
     @property
     def base_url(self) -> str:
@@ -64,18 +66,26 @@ class ServerProcess:
 
     @classmethod
     def start(
-        cls, log_path: Path, *, db: Path | None = None, users_file: Path | None = None
+        cls,
+        log_path: Path,
+        *,
+        db: Path | None = None,
+        users_file: Path | None = None,
+        args: Sequence[str] = (),
+        probe: str = "health",
     ) -> ServerProcess:
+        """Start a server; ``probe="vendor"`` waits for the vendor API instead (no control plane)."""
         port = free_port()
         cmd = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port)]
         if db is not None:
             cmd += ["--db", str(db)]
         if users_file is not None:
             cmd += ["--users", str(users_file)]
+        cmd += list(args)
         log = log_path.open("ab")
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        server = cls(port, proc, log_path)
+        server = cls(port, proc, log_path, probe)
         server.wait_healthy()
         return server
 
@@ -87,9 +97,13 @@ class ServerProcess:
                     f"emulator exited with {self.proc.returncode}:\n{self.log_path.read_text()}"
                 )
             try:
-                r = httpx.get(self.base_url + "/_emulator/health", timeout=1.0, verify=False)
-                if r.status_code == 200 and is_our_emulator(r.json()):
-                    return
+                if self.probe == "vendor":  # deployed mode: an unauthenticated list is a 401 once up
+                    if httpx.get(self.base_url + RECORDINGS, timeout=1.0).status_code == 401:
+                        return
+                else:
+                    r = httpx.get(self.base_url + "/_emulator/health", timeout=1.0, verify=False)
+                    if r.status_code == 200 and is_our_emulator(r.json()):
+                        return
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
