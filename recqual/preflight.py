@@ -173,7 +173,9 @@ class Probe:
         except httpx.ConnectError as exc:
             raise PreflightError(f"target unreachable: {self.url} ({_transport_reason(exc)})") from None
         except httpx.TimeoutException:
-            raise PreflightError(f"target {self.url} did not answer {method} {path} in time") from None
+            raise PreflightError(
+                f"no answer from the target {self.url} to {method} {path} within the time limit"
+            ) from None
         except httpx.HTTPError as exc:
             raise PreflightError(
                 f"target {self.url}: {method} {path} failed ({_transport_reason(exc)})"

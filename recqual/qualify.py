@@ -242,9 +242,9 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
     config = options.config
     profile_hint = options.profile or ("strict" if config.embedded else "documented")
     early: Preflight | None = None
-    if config.url is not None:
-        progress.phase("preflight", config.url)
+    if config.url is not None:  # a target that cannot be qualified costs one line, nothing printed before it
         early = run_preflight(config, profile=profile_hint, allow_reset=options.allow_reset)
+        progress.phase("preflight", config.url)
     out = (options.out or default_out_dir()).absolute()  # children run elsewhere: one meaning for all
     out.mkdir(parents=True, exist_ok=True)
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)

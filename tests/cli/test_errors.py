@@ -95,7 +95,7 @@ def test_emulator_command_serves_the_control_plane(tmp_path: Path) -> None:
                 time.sleep(0.1)
         else:
             pytest.fail("recqual emulator did not answer within 10 s")
-        assert response.json() == {"status": "ok"}
+        assert response.json()["status"] == "ok" and response.json()["service"] == "recqual-emulator"
         assert (tmp_path / "e.db").exists()
     finally:
         process.terminate()

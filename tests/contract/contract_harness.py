@@ -183,6 +183,7 @@ def run_contract(
         *selection,
         "--target",
         target,
+        "--allow-reset",  # the target is an emulator (or a proxy of one) this test started
         "--quick",
         "--recqual-results",
         str(results),

@@ -196,6 +196,7 @@ def contract_command(target: str, results: Path, seed: int) -> list[str]:
         "contract",
         "--target",
         target,
+        "--allow-reset",  # the emulator behind the proxy is this harness's own: its control plane may be used
         "--quick",
         f"--hypothesis-seed={seed}",
         "--recqual-results",
