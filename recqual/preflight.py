@@ -162,6 +162,8 @@ class Probe:
                     body += chunk
                     if len(body) > BODY_LIMIT:
                         break
+                    if time.monotonic() > self.deadline:  # a body trickling in byte by byte
+                        raise httpx.ReadTimeout("the body kept trickling in")
                 return Answer(
                     method,
                     path,
@@ -178,7 +180,7 @@ class Probe:
             ) from None
         except httpx.HTTPError as exc:
             raise PreflightError(
-                f"target {self.url}: {method} {path} failed ({_transport_reason(exc)})"
+                f"no answer from the target {self.url} to {method} {path} ({_transport_reason(exc)})"
             ) from None
 
 

@@ -369,6 +369,8 @@ def resolve(
         _unknown(data, _TOP_KEYS, str(path))
     section = _target_section(data, path) if path else _FileTarget()
 
+    credentials = _file_credentials(data, path, env) if path else {}
+    credentials.update(_env_credentials(env, user))
     url: str | None
     if target:
         url, source = normalise_url(target), "--target"
@@ -380,9 +382,6 @@ def resolve(
         url, source = section.url, f"target file {path}"
     else:
         url, source = None, "embedded emulator"
-
-    credentials = _file_credentials(data, path, env) if path else {}
-    credentials.update(_env_credentials(env, user))
     if user and (credentials.get("l10") is None or credentials["l10"].username != user):
         raise ConfigError(f"--user {user}: its password comes from RECQUAL_PASSWORD, which is not set")
 
