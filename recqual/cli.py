@@ -65,6 +65,12 @@ def build_parser() -> Parser:
     e.add_argument("--port", type=int, default=8080)
     e.add_argument("--db", help="SQLite file (default: in memory)")
     e.add_argument("--users", help="JSON file of users to seed")
+    e.add_argument(
+        "--site", help="TOML site file: the deployed form (users, standing calls, preload, retention)"
+    )
+    e.add_argument("--no-control-plane", action="store_true", help="every /_emulator path answers 404")
+    e.add_argument("--retention-days", type=int, help="the server's retention (overrides the site file)")
+    e.add_argument("--preload", type=int, help="completed recordings present at start (overrides the site)")
 
     commands.add_parser("contract", help="the conformance suite (arguments go to pytest)", add_help=False)
     commands.add_parser("load", help="a Locust scenario (arguments go to `python -m load`)", add_help=False)
@@ -231,6 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             command = ["-m", "emulator", "--host", args.host, "--port", str(args.port)]
             command += ["--db", args.db] if args.db else []
             command += ["--users", args.users] if args.users else []
+            command += ["--site", str(Path(args.site).absolute())] if args.site else []
+            command += ["--no-control-plane"] if args.no_control_plane else []
+            command += (
+                ["--retention-days", str(args.retention_days)] if args.retention_days is not None else []
+            )
+            command += ["--preload", str(args.preload)] if args.preload is not None else []
             return run_passthrough(command)
         handlers = {
             "qualify": cmd_qualify,
