@@ -161,7 +161,7 @@ def _configure_seed(config: pytest.Config) -> None:
             raise pytest.UsageError("--hypothesis-seed must be an integer for recqual runs") from None
     from hypothesis import core
 
-    core.global_force_seed = seed
+    core.global_force_seed = seed  # type: ignore[assignment]  # Hypothesis' documented seed override
     set_seed(seed)
 
 
@@ -200,7 +200,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if kwargs.get("operation") == PER_PARAMETER and callspec is not None:
             kwargs["operation"] = callspec.params.get("operation", "")
         try:
-            item.stash[SPEC_KEY] = CheckSpec.from_marker_kwargs(kwargs, item.originalname)
+            item.stash[SPEC_KEY] = CheckSpec.from_marker_kwargs(kwargs, getattr(item, "originalname", item.name))
         except ValueError as exc:
             raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
         for prop in ("family", "operation", "provenance"):
@@ -411,7 +411,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report: pytest.TestReport = outcome.get_result()
     spec = item.stash.get(SPEC_KEY, None)
     if spec is None:
@@ -510,9 +510,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("recqual_results", default=None)
     if not path:
         return
-    results = session.config.stash.get(RESULTS_KEY, {"checks": []})
-    rows = results.pop("_rows", {})
-    document = {
+    results: dict[str, Any] = session.config.stash.get(RESULTS_KEY, {"checks": []})
+    rows: dict[str, Any] = results.pop("_rows", {})
+    document: dict[str, Any] = {
         "target": results.get("target"),
         "profile": RUN.profile,
         "seed": RUN.seed,

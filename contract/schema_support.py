@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
@@ -153,8 +153,14 @@ def send(case: schemathesis.Case, client: ApiClient, *, bound_lists: bool = Fals
         files=kwargs.pop("files", None),
         cookies=kwargs.pop("cookies", None),
     ).prepare()
-    headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
+    headers = {
+        k: v if isinstance(v, str) else v.decode("latin-1")
+        for k, v in prepared.headers.items()
+        if k.lower() != "content-length"
+    }
     body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+    if body is not None and not isinstance(body, bytes):
+        raise TypeError(f"{operation_id(case)}: a streamed request body cannot be replayed")
     return client.request(
         str(prepared.method),
         wire_url(str(prepared.url)),
@@ -331,7 +337,7 @@ def _filter_invalid(name: str, value: str) -> bool:
 
     if name == "direction":
         return value not in ("0", "1", "2")
-    kind = "datetime" if name in ("startTime", "endTime") else "string"
+    kind: Literal["datetime", "string"] = "datetime" if name in ("startTime", "endTime") else "string"
     try:
         rhs_colon.parse(value, kind)
     except rhs_colon.FilterSyntaxError:
@@ -500,7 +506,7 @@ def validate(case: schemathesis.Case, reply: Reply, client: ApiClient, *, pinned
     Schemathesis re-derives the case's metadata from the edit and may then call it "negative".
     """
     response = to_response(reply, client.config.verify)
-    checks = [server_error] if path_value_reroutes(case) else None
+    checks: list[Any] | None = [server_error] if path_value_reroutes(case) else None
     custom = [c for c in CUSTOM_CHECKS if not (pinned and c in PINNED_EXEMPT)]
     try:
         case.validate_response(

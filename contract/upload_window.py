@@ -38,12 +38,12 @@ class UploadWindow:
 
     @property
     def latest(self) -> Instant:
-        return self.server_now() - RECENT_S * TICKS_PER_SECOND  # type: ignore[return-value]
+        return self.server_now() - RECENT_S * TICKS_PER_SECOND
 
     @property
     def earliest(self) -> Instant:
         span = self.retention_days * 86_400 - MARGIN_S
-        return self.server_now() - max(span, 2 * RECENT_S) * TICKS_PER_SECOND  # type: ignore[return-value]
+        return self.server_now() - max(span, 2 * RECENT_S) * TICKS_PER_SECOND
 
     @property
     def span_s(self) -> int:
@@ -53,9 +53,9 @@ class UploadWindow:
     def hours_ago(self, hours: float) -> Instant:
         """``hours`` before now, or as far back as the window allows; never outside it."""
         back = min(int(hours * 3600), self.span_s) * TICKS_PER_SECOND
-        return self.latest - back  # type: ignore[return-value]
+        return self.latest - back
 
     def before_retention(self) -> Instant:
         """A start date the server must refuse with 409: a day before its retention period began.
         Only meaningful when the retention is known (declared, or set on the emulator)."""
-        return self.server_now() - (self.retention_days + 1) * 86_400 * TICKS_PER_SECOND  # type: ignore[return-value]
+        return self.server_now() - (self.retention_days + 1) * 86_400 * TICKS_PER_SECOND

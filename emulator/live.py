@@ -332,7 +332,9 @@ class Pbx:
         if not body.strip():
             if not user.extension:
                 raise errors.bad_request(3, "the caller has no extension number")
-            device, dn, mode = None, user.extension, MODE_MEDIA_FORKING
+            device: str | None = None
+            dn: str | None = user.extension
+            mode = MODE_MEDIA_FORKING
         else:
             try:
                 parsed = jsonbody.loads(body)

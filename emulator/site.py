@@ -31,8 +31,8 @@ from emulator.auth import UserSetupError, validate_setup
 
 _TOP = ("control_plane", "retention_days", "preload", "users", "calls")
 _PRELOAD = ("recordings", "seed")
-_USER_TEXT = ("username", "password", "extension", "deviceName", "numericUserId", "firstName", "lastName")
-_USER_TEXT += ("group", "department")
+_USER_TEXT: tuple[str, ...] = ("username", "password", "extension", "deviceName", "numericUserId", "firstName")
+_USER_TEXT += ("lastName", "group", "department")
 _USER = (*_USER_TEXT, "level")
 _CALL_TEXT = ("deviceName", "directoryNumber", "username")
 _CALL_BOOL = ("monitorable", "autoRecord")
@@ -170,7 +170,7 @@ def load_site(path: str | Path) -> Site:
         with open(path, "rb") as f:
             doc = tomllib.load(f)
     except OSError as exc:
-        raise SiteError(f"cannot read it: {_one_line(exc.strerror or exc)}") from None
+        raise SiteError(f"cannot read it: {_one_line(exc.strerror or str(exc))}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise SiteError(f"not valid TOML: {_one_line(exc)}") from None
+        raise SiteError(f"not valid TOML: {_one_line(str(exc))}") from None
     return parse_site(doc)

@@ -130,7 +130,7 @@ async def read_parts(content_type: str | None, stream: AsyncIterator[bytes]) -> 
     boundary = _boundary(content_type)
     collector = _Collector()
     try:
-        parser = MultipartParser(boundary, collector.callbacks())
+        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]  # python-multipart's TypedDict of callbacks
     except Exception:
         raise errors.bad_request(0, "the multipart boundary is invalid") from None
     received = 0
@@ -146,9 +146,9 @@ async def read_parts(content_type: str | None, stream: AsyncIterator[bytes]) -> 
             refusal.headers = _CLOSE  # the rest of the body is not read
             raise
         except Exception:
-            refusal = errors.bad_request(0, "the multipart body is unreadable")
-            refusal.headers = _CLOSE
-            raise refusal from None
+            unreadable = errors.bad_request(0, "the multipart body is unreadable")
+            unreadable.headers = _CLOSE
+            raise unreadable from None
     try:
         parser.finalize()
     except Exception:

@@ -211,7 +211,9 @@ def _clock_offset(answer: Answer, sent: float, received: float) -> float | None:
         server = email.utils.parsedate_to_datetime(answer.date).timestamp()
     except (TypeError, ValueError):
         return None
-    return round(server - (sent + received) / 2, 1)
+    return round(
+        server + 0.5 - (sent + received) / 2, 1
+    )  # Date is truncated to the second: +0.5 s on average
 
 
 def check_api(probe: Probe, config: TargetConfig) -> float | None:

@@ -22,7 +22,7 @@ Invariants (tested in `tests/strategies/`):
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -36,6 +36,7 @@ from strategies.rhs_colon import (
     STRING_OPERATORS,
     TICKS_PER_SECOND,
     DatetimeFilter,
+    DatetimeOp,
     FilterKind,
     Instant,
     StringFilter,
@@ -103,7 +104,7 @@ _FREE_INSTANTS = st.one_of(
     st.integers(_LOW.ticks, _HIGH.ticks).map(Instant),
 )
 _NUDGE = st.sampled_from(NUDGES)
-_ZONE = st.one_of(st.just(("Z", 0)), st.sampled_from(_OTHER_ZONES))
+_ZONE: SearchStrategy[tuple[ZoneStyle, int]] = st.one_of(st.just(("Z", 0)), st.sampled_from(_OTHER_ZONES))
 _DIGIT = st.sampled_from(_DIGITS)
 
 
@@ -150,7 +151,7 @@ def _check_instants(around: Sequence[Instant]) -> tuple[Instant, ...]:
 # Valid datetime filters
 # --------------------------------------------------------------------------------------------------
 
-_DATETIME_OP = st.sampled_from(("equals", "before", "after", "between"))
+_DATETIME_OP: SearchStrategy[DatetimeOp] = st.sampled_from(("equals", "before", "after", "between"))
 _BETWEEN_SHAPE = st.sampled_from(BETWEEN_SHAPES)
 _REVERSAL = st.sampled_from((1, SECOND, 3600 * SECOND))
 
@@ -253,7 +254,7 @@ def _generic_operands(draw: st.DrawFn) -> str:
     return prefix + body + suffix
 
 
-_RECASINGS = (str, str.lower, str.upper, str.swapcase)
+_RECASINGS: tuple[Callable[[str], str], ...] = (str, str.lower, str.upper, str.swapcase)
 
 
 @st.composite
@@ -401,8 +402,11 @@ def _datetime_malformed() -> SearchStrategy[MalformedFilter]:
 
     unknown = st.tuples(st.sampled_from(_UNKNOWN_OPERATORS), stamps).map(
         lambda t: MalformedFilter(
-            f"{t[0][0]}:{t[1]}", "datetime", "unknown-operator",
-            f"{t[0][0]!r} is not a datetime operator", assumptions=t[0][1],
+            f"{t[0][0]}:{t[1]}",
+            "datetime",
+            "unknown-operator",
+            f"{t[0][0]!r} is not a datetime operator",
+            assumptions=t[0][1],
         )
     )
 
@@ -473,7 +477,7 @@ def _datetime_malformed() -> SearchStrategy[MalformedFilter]:
 
 
 _malformed_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="\x00\\;", exclude_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00\\;", exclude_categories=["Cs"]),
     max_size=8,
 )
 """Filler around a defect: anything but NUL, backslash and semicolon (escaped it stays defect-free)."""

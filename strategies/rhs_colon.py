@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import Literal, get_args, overload
 
 __all__ = [
     "ALL_OPERATORS",
@@ -173,9 +173,7 @@ class TimeFormat:
             dt = _NAIVE_EPOCH + timedelta(seconds=seconds)
         except OverflowError as exc:
             raise ValueError(f"{instant!r} is outside years 1..9999") from exc
-        text = (
-            f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
-        )
+        text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
         if self.digits:
             text += "." + f"{fraction:07d}"[: self.digits]
         if self.zone == "Z":
@@ -273,6 +271,10 @@ class Instant:
 
     __radd__ = __add__
 
+    @overload
+    def __sub__(self, other: Instant) -> int: ...
+    @overload
+    def __sub__(self, other: int) -> Instant: ...
     def __sub__(self, other: int | Instant) -> Instant | int:
         """`instant - ticks` is an Instant; `instant - instant` is the distance in ticks."""
         if isinstance(other, Instant):
@@ -421,8 +423,10 @@ def unescape(s: str) -> str:
             nxt = s[i + 1]
             if nxt not in "\\;":
                 raise FilterSyntaxError(
-                    "bad-escape", f"backslash before {nxt!r} at {i} in {s!r}; only \\; and \\\\ exist",
-                    text=s, position=i,
+                    "bad-escape",
+                    f"backslash before {nxt!r} at {i} in {s!r}; only \\; and \\\\ exist",
+                    text=s,
+                    position=i,
                 )
             out.append(nxt)
             i += 2
@@ -461,7 +465,8 @@ def _parse_datetime(text: str) -> DatetimeFilter:
         raise FilterSyntaxError(
             "unknown-operator",
             f"{head!r} is not a datetime operator (operators are lowercase: {', '.join(DATETIME_OPERATORS)})",
-            text=text, position=0,
+            text=text,
+            position=0,
         )
     else:
         op, operand, explicit = "equals", text, False
@@ -469,8 +474,10 @@ def _parse_datetime(text: str) -> DatetimeFilter:
         raise FilterSyntaxError("empty-operand", f"{op} needs a date-time", text=text)
     if "\\" in operand:
         raise FilterSyntaxError(
-            "backslash-in-datetime", "a datetime operand cannot contain a backslash (A-14)",
-            text=text, position=text.index("\\"),
+            "backslash-in-datetime",
+            "a datetime operand cannot contain a backslash (A-14)",
+            text=text,
+            position=text.index("\\"),
         )
     if op == "between":
         bounds = operand.split(";")
@@ -482,8 +489,14 @@ def _parse_datetime(text: str) -> DatetimeFilter:
             raise FilterSyntaxError("empty-operand", "between needs two date-times", text=text)
         (lower, lower_fmt), (upper, upper_fmt) = (_parse_stamp(b) for b in bounds)
         return DatetimeFilter(
-            "between", lower, upper, lower_fmt.offset_minutes, lower_fmt.digits,
-            True, lower_fmt.zone, upper_fmt,
+            "between",
+            lower,
+            upper,
+            lower_fmt.offset_minutes,
+            lower_fmt.digits,
+            True,
+            lower_fmt.zone,
+            upper_fmt,
         )
     value, fmt = _parse_stamp(operand)
     return DatetimeFilter(op, value, None, fmt.offset_minutes, fmt.digits, explicit, fmt.zone)
