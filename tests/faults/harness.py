@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from tests.labs.deployed import ADMIN_PASSWORD, ADMIN_PASSWORD_ENV, LAB_TARGET, SITE
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -70,6 +72,8 @@ class Service:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    health_path: str = "/_emulator/health"
+    """What answers once the service is up; a deployed emulator has no control plane (404 there)."""
 
     @property
     def url(self) -> str:
@@ -77,7 +81,14 @@ class Service:
 
     @classmethod
     def start(
-        cls, name: str, args: list[str], log_path: Path, *, port: int, timeout: float = 30.0
+        cls,
+        name: str,
+        args: list[str],
+        log_path: Path,
+        *,
+        port: int,
+        timeout: float = 30.0,
+        health_path: str = "/_emulator/health",
     ) -> Service:
         with log_path.open("ab") as log:
             proc = subprocess.Popen(
@@ -88,7 +99,7 @@ class Service:
                 env=_clean_env(),
                 start_new_session=True,
             )
-        service = cls(name, port, proc, log_path)
+        service = cls(name, port, proc, log_path, health_path)
         service._wait_healthy(timeout)
         return service
 
@@ -98,7 +109,8 @@ class Service:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + "/_emulator/health", timeout=1.0).status_code == 200:
+                status = httpx.get(self.url + self.health_path, timeout=1.0).status_code
+                if status == 200 or (status == 401 and self.health_path == LAB_HEALTH):
                     return
             except httpx.HTTPError:
                 pass
@@ -116,16 +128,26 @@ class Service:
         _kill_group(self.proc)
 
 
-def start_emulator(workdir: Path) -> Service:
+LAB_HEALTH = "/fw/Apps/Recorder/WebAPI/Recordings"
+"""A lab has no control plane: it is up when the API refuses an anonymous list (401)."""
+
+
+def start_emulator(workdir: Path, *, lab: bool = False) -> Service:
+    """The emulator; ``lab``: in its deployed form (``tests/labs/deployed.py``: no control plane,
+    foreign recordings, declared users and standing calls), as a customer's server looks."""
     port = free_port()
     args = ["-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return Service.start("emulator", args, workdir / "emulator.log", port=port)
+    if lab:
+        args += ["--site", str(SITE)]
+    health = LAB_HEALTH if lab else "/_emulator/health"
+    return Service.start("emulator", args, workdir / "emulator.log", port=port, health_path=health)
 
 
-def start_proxy(fault: str, upstream: str, workdir: Path) -> Service:
+def start_proxy(fault: str, upstream: str, workdir: Path, *, lab: bool = False) -> Service:
     port = free_port()
     args = ["-m", "tests.faults.proxy", "--fault", fault, "--upstream", upstream, "--port", str(port)]
-    return Service.start(f"proxy[{fault}]", args, workdir / "proxy.log", port=port)
+    health = LAB_HEALTH if lab else "/_emulator/health"
+    return Service.start(f"proxy[{fault}]", args, workdir / "proxy.log", port=port, health_path=health)
 
 
 def proxy_status(proxy: Service) -> dict[str, Any]:
@@ -160,11 +182,18 @@ class Run:
             return "<no output>"
 
 
-def _run(cmd: list[str], output: Path, document: Path, timeout: float) -> Run:
+def _run(
+    cmd: list[str], output: Path, document: Path, timeout: float, env: dict[str, str] | None = None
+) -> Run:
     started = time.monotonic()
     with output.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=_clean_env(), start_new_session=True
+            cmd,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env or _clean_env(),
+            start_new_session=True,
         )
         try:
             proc.wait(timeout=timeout)
@@ -182,8 +211,17 @@ def _run(cmd: list[str], output: Path, document: Path, timeout: float) -> Run:
     return Run(proc.returncode, doc, time.monotonic() - started, timed_out, output, cmd)
 
 
-def contract_command(target: str, results: Path, seed: int) -> list[str]:
-    """The documented way to qualify a server quickly (contract/plugin.py options)."""
+def contract_command(target: str, results: Path, seed: int, target_file: Path | None = None) -> list[str]:
+    """The documented way to qualify a server quickly (contract/plugin.py options).
+
+    With ``target_file`` (a lab, ``tests/labs/deployed.py``) the run uses the declared users and
+    lines and no control plane, in ``strict`` so its kills compare one for one with an emulator run.
+    """
+    where = (
+        ["--target-file", str(target_file), "--profile", "strict"]
+        if target_file is not None
+        else ["--target", target, "--allow-reset"]  # the emulator behind the proxy is this harness's own
+    )
     return [
         PYTHON,
         "-m",
@@ -194,9 +232,7 @@ def contract_command(target: str, results: Path, seed: int) -> list[str]:
         "no:cacheprovider",
         "--pyargs",
         "contract",
-        "--target",
-        target,
-        "--allow-reset",  # the emulator behind the proxy is this harness's own: its control plane may be used
+        *where,
         "--quick",
         f"--hypothesis-seed={seed}",
         "--recqual-results",
@@ -208,9 +244,20 @@ def contract_command(target: str, results: Path, seed: int) -> list[str]:
     ]
 
 
-def run_contract(target: str, workdir: Path, seed: int, timeout: float = CONTRACT_TIMEOUT_S) -> Run:
+def run_contract(
+    target: str, workdir: Path, seed: int, timeout: float = CONTRACT_TIMEOUT_S, *, lab: bool = False
+) -> Run:
     results = workdir / "results.json"
-    return _run(contract_command(target, results, seed), workdir / "contract.out", results, timeout)
+    target_file = None
+    if lab:
+        target_file = workdir / "lab.toml"
+        target_file.write_text(LAB_TARGET.format(url=target))
+    command = contract_command(target, results, seed, target_file)
+    return _run(command, workdir / "contract.out", results, timeout, env=_lab_env() if lab else None)
+
+
+def _lab_env() -> dict[str, str]:
+    return {**_clean_env(), ADMIN_PASSWORD_ENV: ADMIN_PASSWORD}
 
 
 LOAD_SHAPES: dict[str, list[str]] = {

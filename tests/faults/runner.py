@@ -1,7 +1,8 @@
 """One kill attempt: a fresh emulator, the fault proxy in front, the suite against the proxy.
 
-``python -m tests.faults.runner FAULT [FAULT ...] [--seed N] [--no-load]`` runs attempts outside pytest
-and prints the verdicts (handy while writing a fault); ``--clean`` runs the clean baseline instead;
+``python -m tests.faults.runner FAULT [FAULT ...] [--family F] [--lab] [--seed N] [--no-load]`` runs
+attempts outside pytest and prints the verdicts (handy while writing a fault); ``--clean`` runs the
+clean baseline instead;
 ``--variant NAME [NAME ...]`` (or ``--variant`` alone: every one, then ``all``) runs benign variants,
 which must pass. Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay
 in ``reports/fault-runs/<fault>/`` (``variant-<name>/`` for variants) for diagnosis.
@@ -34,17 +35,21 @@ def _workdir(name: str) -> Path:
     return path
 
 
-def kill(fault: Fault, seed: int = DEFAULT_SEED, *, with_load: bool = True) -> Verdict:
-    """Run the suite (and, for load faults, the load scenario) against ``fault``; judge the result."""
-    workdir = _workdir(fault.name)
-    emulator = start_emulator(workdir)
+def kill(fault: Fault, seed: int = DEFAULT_SEED, *, with_load: bool = True, lab: bool = False) -> Verdict:
+    """Run the suite (and, for load faults, the load scenario) against ``fault``; judge the result.
+
+    ``lab``: the server is the emulator in its deployed form (no control plane) and the suite gets a
+    lab target file, as on a customer's server; the load pass is not run in that mode.
+    """
+    workdir = _workdir(fault.name + ("-lab" if lab else ""))
+    emulator = start_emulator(workdir, lab=lab)
     try:
-        proxy = start_proxy(fault.name, emulator.url, workdir)
+        proxy = start_proxy(fault.name, emulator.url, workdir, lab=lab)
         try:
-            contract = run_contract(proxy.url, workdir, seed)
+            contract = run_contract(proxy.url, workdir, seed, lab=lab)
             fired = int(proxy_status(proxy).get("fired", 0))
             load: Run | None = None
-            if fault.load and with_load:
+            if fault.load and with_load and not lab:
                 httpx.post(emulator.url + "/_emulator/reset", timeout=10)
                 load = run_load(fault.load, proxy.url, workdir)
                 fired = int(proxy_status(proxy).get("fired", fired))
@@ -143,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-load", action="store_true", help="skip the load scenarios of load faults")
     parser.add_argument("--clean", action="store_true", help="run the clean baseline (direct and via proxy)")
     parser.add_argument(
+        "--lab",
+        action="store_true",
+        help="the faulty server is a deployed-style lab (no control plane, declared users and lines)",
+    )
+    parser.add_argument("--family", help="every fault of this family (e.g. live-state, auth, status, races)")
+    parser.add_argument(
         "--variant",
         nargs="*",
         metavar="NAME",
@@ -166,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         matrix.clean += [clean(args.seed, via_proxy=False), clean(args.seed, via_proxy=True)]
         matrix.clean += [clean_load(s) for s in sorted({f.load for f in CATALOGUE.values() if f.load})]
     else:
-        for name in args.faults or list(CATALOGUE):
-            verdict = kill(CATALOGUE[name], args.seed, with_load=not args.no_load)
+        names = args.faults or [n for n, f in CATALOGUE.items() if args.family in (None, f.family)]
+        for name in names:
+            verdict = kill(CATALOGUE[name], args.seed, with_load=not args.no_load, lab=args.lab)
             matrix.verdicts.append(verdict)
             print(
                 f"{name}: {'caught' if verdict.caught else 'MISSED'} by {verdict.caught_by[:3]} "
