@@ -14,6 +14,7 @@ import importlib.metadata
 import os
 import platform
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
 TargetKind = Literal["embedded-emulator", "emulator", "server"]
 LOAD_SCENARIOS = ("call-control", "races")
 CONTRACT_TIMEOUT_S = 30 * 60
+CLEANUP_GRACE_S = 20.0
+"""How long an interrupted suite may take to stop what it started before it is killed."""
 LOAD_TIMEOUT_S = 10 * 60
 
 
@@ -165,12 +168,25 @@ def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -
                     break
         finally:
             if process.poll() is None and sys.exc_info()[0] is not None:
-                process.kill()  # interrupted: the suite must not outlive recqual
+                interrupt(process)  # the suite stops what it started, then must not outlive recqual
         code = process.wait()
     progress.note(f"conformance suite finished (pytest exit code {code}); log: {log_path}")
     if not results.is_file():
         return code, {"checks": []}
     return code, load_json(results)
+
+
+def interrupt(process: subprocess.Popen[Any], grace_s: float = CLEANUP_GRACE_S) -> None:
+    """Stop a suite the way Ctrl-C does: SIGINT first, so it stops the recordings it started (the
+    contract's scene clean-up, the load pass's sweep); SIGKILL only if it is still there after
+    ``grace_s``. A terminal's Ctrl-C already reached it; a SIGTERM sent to recqual alone did not."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def load_users(ctx: RunContext, scenario: str) -> int:
@@ -211,18 +227,21 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
         run_dir.mkdir(parents=True, exist_ok=True)
         progress.note(f"load scenario {scenario} ...")
         with (run_dir / "locust.log").open("w", encoding="utf-8") as log:
+            process = subprocess.Popen(
+                load_command(ctx, scenario, options, run_dir),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=ctx.env,
+            )
             try:
-                code = subprocess.run(
-                    load_command(ctx, scenario, options, run_dir),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=ctx.env,
-                    timeout=LOAD_TIMEOUT_S,
-                    check=False,
-                ).returncode
+                code = process.wait(timeout=LOAD_TIMEOUT_S)
             except subprocess.TimeoutExpired:
+                interrupt(process)
                 code = -1
+            finally:
+                if process.poll() is None:  # interrupted: its sweep stops what it started
+                    interrupt(process)
         summary_path = run_dir / "summary.json"
         summary = load_json(summary_path) if summary_path.is_file() else {}
         summary.setdefault("exit_code", code)
