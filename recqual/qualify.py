@@ -284,6 +284,7 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
         profile = options.profile or ("strict" if target.is_emulator else "documented")
         env = child_environment(config)
         env[ENV_PREFLIGHT] = str(out / "preflight.json")
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(out / ".hypothesis")  # nothing written outside --out
         ctx = RunContext(config, target, profile, seed, out, env, pre)
         what = "recqual's emulator" if target.is_emulator else "a server"
         progress.note(f"{target.url} is {what}; profile {profile}; preflight {pre.elapsed_s:.1f} s")

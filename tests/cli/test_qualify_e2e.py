@@ -78,3 +78,8 @@ def test_no_password_or_authorization_value_anywhere(quick_qualify: QualifyRun) 
     for secret in SECRETS:
         leaks = [i for i, text in enumerate(texts) if secret in text]
         assert not leaks, f"{secret!r} found in {len(leaks)} output(s)"
+
+
+def test_nothing_is_written_outside_the_report_folder(quick_qualify: QualifyRun) -> None:
+    """The run's folder holds the report and nothing else: no .hypothesis, no pytest cache."""
+    assert sorted(p.name for p in quick_qualify.out.parent.iterdir()) == [quick_qualify.out.name]
