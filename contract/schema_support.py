@@ -218,11 +218,6 @@ def is_positive(case: schemathesis.Case) -> bool:
     return meta is not None and meta.generation.mode.is_positive
 
 
-def _is_negative(case: schemathesis.Case) -> bool:
-    meta = case.meta
-    return meta is not None and meta.generation.mode.is_negative
-
-
 def _names_no_line(values: dict[str, Any], *names: str) -> bool:
     """Neither line field carries a non-empty value (so 400 reason 0 is possible, A-16/A-17).
 

@@ -22,7 +22,6 @@ WAV_TYPES = frozenset(
     {"audio/wave", "audio/vnd.wav", "audio/vnd.wave", "audio/wav", "audio/x-pn-wav", "audio/x-wav"}
 )
 MP3_TYPES = frozenset({"audio/mpeg"})
-ACCEPTED_TYPES = WAV_TYPES | MP3_TYPES
 
 WAVE_FORMAT_PCM = 1
 WAVE_FORMAT_ALAW = 6

@@ -96,5 +96,3 @@ ROUTES: list[Route] = [
 
 VENDOR_ROUTES: list[Route] = [r for r in ROUTES if r.path.startswith((RECORDINGS, LIVE_RECORDINGS))]
 """Deployed mode: the vendor APIs only, so every ``/_emulator`` path is a 404 as on a real server."""
-
-VENDOR_OPERATIONS = frozenset(r.name for r in VENDOR_ROUTES)

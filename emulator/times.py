@@ -18,7 +18,6 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 # Largest instant the wire format can express (9999-12-31T23:59:59.9999999Z).
 MAX_TICKS = (dt.date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL + 1) * TICKS_PER_DAY - 1
-MIN_TICKS = (dt.date(1, 1, 1).toordinal() - _EPOCH_ORDINAL) * TICKS_PER_DAY
 
 # ASCII digits only: Python's \d would also accept other scripts' digits.
 _DATETIME = re.compile(
