@@ -31,8 +31,8 @@ from emulator.auth import UserSetupError, validate_setup
 
 _TOP = ("control_plane", "retention_days", "preload", "users", "calls")
 _PRELOAD = ("recordings", "seed")
-_USER_TEXT: tuple[str, ...] = ("username", "password", "extension", "deviceName", "numericUserId", "firstName")
-_USER_TEXT += ("lastName", "group", "department")
+_USER_TEXT: tuple[str, ...] = ("username", "password", "extension", "deviceName", "numericUserId")
+_USER_TEXT += ("firstName", "lastName", "group", "department")
 _USER = (*_USER_TEXT, "level")
 _CALL_TEXT = ("deviceName", "directoryNumber", "username")
 _CALL_BOOL = ("monitorable", "autoRecord")
