@@ -9,7 +9,10 @@ that pytest, the CLI and the runner can import safely):
 - ``load.__main__``    -- ``python -m load <scenario> --target URL ...``: argparse CLI around ``run``.
 - ``load.slo``         -- SLO file (TOML) loading, gate evaluation over a summary, JUnit XML.
 - ``load.summary``     -- the ``summary.json`` builder (pure: works on plain stats rows).
-- ``load.target``      -- target file and credentials.
+- ``load.lines``       -- the load side's lines: a lab's usable lines and owners, the worker partition.
+                          (The target itself is read by ``recqual.target_config``, probed by
+                          ``recqual.preflight``.)
+- ``load.tls``         -- the TLS context every client of the load uses (``tls_verify``).
 - ``load.api``         -- paths, operationIds and the status codes each operation can answer.
 - ``load.audio``, ``load.filters`` -- small generated WAV/MP3 payloads and listRecordings filters.
 - ``load.locustlib``   -- locust-side helpers: base user, hooks, line pool, open-model pacing, races.

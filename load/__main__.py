@@ -1,21 +1,28 @@
 """``python -m load <scenario> --target URL [options] [-- extra locust options]``: run one load scenario.
 
+The target is resolved once (``recqual.target_config``: flags, environment, target file) and preflighted
+once (or the preflight named by ``RECQUAL_PREFLIGHT`` is read) before Locust starts; a configuration the
+run cannot use is one line on stderr and exit 2. The emulator's control plane is used only with
+``--allow-reset`` (or when the given preflight allows it); without it any server, the emulator
+included, is a lab: its declared lines, its declared users.
+
 Exit codes: 0 every SLO gate passed; 1 a gate failed; 2 usage error (one line on stderr); 3 the run broke
-(set-up failed, timeout, workers missing: no verdict). Everything after ``--`` goes to locust unchanged, e.g.
-``-- --recqual-race-size 4`` or ``-- --loglevel DEBUG``.
+(set-up failed, timeout, interrupted, workers missing: no verdict). Everything after ``--`` goes to locust
+unchanged, e.g. ``-- --recqual-race-size 4`` or ``-- --loglevel DEBUG``.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from load import SCENARIOS, slo
-from load.runner import UsageError, run
+from load.runner import run, target_config
 from load.slo import EXIT_USAGE
-from load.target import TargetConfigError, load_target_file
+from recqual.errors import RecqualError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +37,11 @@ def parser() -> argparse.ArgumentParser:
         epilog="Scenarios: " + ", ".join(SCENARIOS) + ". See load/README.md.",
     )
     p.add_argument("scenario", choices=list(SCENARIOS), help="which scenario to run")
-    p.add_argument("--target", required=True, help="server base URL, e.g. http://127.0.0.1:8080")
+    p.add_argument(
+        "--target",
+        default=None,
+        help="server base URL, e.g. http://127.0.0.1:8080 (default: RECQUAL_TARGET, the target file's url)",
+    )
     p.add_argument("--users", "-u", type=int, default=10, help="concurrent users (capacity: the ceiling)")
     p.add_argument("--spawn-rate", "-r", type=float, default=5.0, help="users started per second")
     p.add_argument("--run-time", "-t", default="30s", help="e.g. 30s, 2m (capacity: the upper bound)")
@@ -57,7 +68,19 @@ def parser() -> argparse.ArgumentParser:
         "--target-file",
         type=Path,
         default=None,
-        help="TOML with credentials and lines, for a server that is not the emulator",
+        help="target TOML: URL, TLS, credentials and lines (see recqual/target_config.py)",
+    )
+    p.add_argument(
+        "--tls-verify",
+        default=None,
+        metavar="true|false|CA_PATH",
+        help="verify the server's certificate (default: the target file's, else true)",
+    )
+    p.add_argument(
+        "--allow-reset",
+        action="store_true",
+        help="the target may be used through the emulator control plane (users, calls, settings) when "
+        "the preflight proves it is recqual's emulator",
     )
     p.add_argument(
         "--timeout",
@@ -66,6 +89,10 @@ def parser() -> argparse.ArgumentParser:
         help="hard limit in seconds for the whole run (default: run time + 90 s)",
     )
     return p
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,15 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--rate does not apply to {args.scenario} (its pace is set by the barrier or the shape)")
     try:
         slo.load(args.slo_file, args.scenario)
-        if args.target_file is not None:
-            load_target_file(args.target_file)
-    except (slo.SloConfigError, TargetConfigError) as exc:
+        config = target_config(args.target, target_file=args.target_file, tls_verify=args.tls_verify)
+    except (slo.SloConfigError, RecqualError) as exc:
         p.error(str(exc))
     out_dir = args.out_dir or Path("reports/load") / f"{args.scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    signal.signal(signal.SIGTERM, _interrupt)  # stop what the run started, as on Ctrl-C
     try:
         result = run(
             args.scenario,
-            target=args.target,
+            target=config,
             users=args.users,
             spawn_rate=args.spawn_rate,
             run_time=args.run_time,
@@ -97,11 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             rate=args.rate,
             workers=args.workers,
             extra=extra,
-            target_file=args.target_file,
+            allow_reset=args.allow_reset,
             timeout_s=args.timeout,
         )
-    except UsageError as exc:
+    except RecqualError as exc:  # bad arguments, preflight refused: nothing was started
         p.error(str(exc))
+    except KeyboardInterrupt:  # during the preflight: nothing of Locust's was started yet
+        print(f"{args.scenario}: interrupted before the run started", file=sys.stderr)
+        return slo.EXIT_RUN_ERROR
     summary = result.summary or {}
     verdict = "PASSED" if result.passed else "FAILED"
     totals = summary.get("totals", {})
@@ -114,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  SLO breach: {what}: {breach['actual']} (limit {breach['limit']})")
     for note in summary.get("notes", []):
         print(f"  note: {note}")
-    if result.timed_out:
+    if result.interrupted:
+        print("  interrupted: the run was stopped and cleaned up (no verdict)")
+    elif result.timed_out:
         print("  the run exceeded its hard timeout and was killed")
     elif not summary:
         print(f"  no summary was written: see {result.paths['log']}")

@@ -14,8 +14,19 @@ bound to loopback, with ``--expect-workers N --expect-workers-max-wait``), write
     out_dir/junit.xml             one testcase per SLO gate
     out_dir/locust-master.log     the master's (or single process's) output; locust-worker-<n>.log
 
-Credentials reach the processes only through the environment (``RECQUAL_USER``/``RECQUAL_PASSWORD``) or the
-target file, never on a command line (which ``ps`` would show).
+Before Locust starts, ``run`` settles the target once: ``recqual.target_config.resolve`` (a ``ConfigError``
+is exit 2) and the preflight. If ``RECQUAL_PREFLIGHT`` names a preflight.json (``recqual qualify`` writes
+one and sets it), that is read; otherwise this process runs ``recqual.preflight.run_preflight`` itself
+(profile ``documented``; the emulator control plane is allowed only with ``allow_reset``) and writes
+``out_dir/preflight.json``. The Locust processes get its path in ``RECQUAL_PREFLIGHT`` and never run one.
+
+Credentials reach the processes only through the environment (``RECQUAL_USER``/``RECQUAL_PASSWORD`` ...) or
+the target file, never on a command line (which ``ps`` would show).
+
+Whatever the run starts it stops: on Ctrl-C or SIGTERM (``python -m load`` turns SIGTERM into
+``KeyboardInterrupt``) and at the hard timeout the master gets SIGTERM and time to stop its users and sweep
+(the workers through the stop handshake) before anything is killed; and the Locust processes get SIGTERM
+if this process dies without that chance (Linux ``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -34,6 +45,9 @@ from pathlib import Path
 
 from load import SCENARIOS
 from load.slo import EXIT_RUN_ERROR
+from recqual import errors
+from recqual.preflight import Preflight, run_preflight
+from recqual.target_config import TargetConfig, resolve
 
 LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -41,9 +55,14 @@ WORKER_WAIT_S = 30
 """``--expect-workers-max-wait``: a master missing workers gives up (exit 1), so CI never hangs."""
 MARGIN_S = 90.0
 """Hard timeout = run time + this (start-up, clean-up, report writing); then the processes are killed."""
+STOP_GRACE_S = 75.0
+"""After SIGTERM the master may take this long to stop its users, sweep and write its reports (the stop
+handshake with workers is bounded to 60 s); then everything left is killed."""
+ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
+"""A preflight.json of the target: given by ``recqual qualify``, else written here; read by Locust."""
 
 
-class UsageError(ValueError):
+class UsageError(errors.UsageError, ValueError):
     """A bad argument to ``run`` (the CLI maps it to exit code 2)."""
 
 
@@ -54,6 +73,7 @@ class LoadResult:
     command: list[str]
     summary: dict | None = None
     timed_out: bool = False
+    interrupted: bool = False
     duration_s: float = 0.0
     paths: dict[str, Path] = field(default_factory=dict)
 
@@ -105,6 +125,7 @@ def build_commands(
     workers: int = 0,
     extra: Sequence[str] = (),
     target_file: Path | None = None,
+    tls_verify: bool | str = True,
     master_port: int | None = None,
 ) -> tuple[list[str], list[list[str]]]:
     """(master or single command, worker commands). Pure: no process is started.
@@ -162,6 +183,8 @@ def build_commands(
         main += ["--recqual-rate", str(rate)]
     if target_file is not None:
         main += ["--recqual-target-file", str(target_file)]
+    if tls_verify is not True:
+        main += ["--recqual-tls-verify", "false" if tls_verify is False else str(tls_verify)]
     worker_cmds: list[list[str]] = []
     if workers:
         port = master_port or free_port()
@@ -195,11 +218,60 @@ def build_commands(
     return main, worker_cmds
 
 
-def _env() -> dict[str, str]:
+def _env(preflight: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env[ENV_PREFLIGHT] = str(preflight)
+    env.pop("RECQUAL_TLS_VERIFY", None)  # the resolved value travels as --recqual-tls-verify, or is true
     return env
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the runner dies (so Locust sweeps instead of running on)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def target_config(
+    target: str | TargetConfig, *, target_file: Path | None = None, tls_verify: str | None = None
+) -> TargetConfig:
+    """The target, resolved once (``ConfigError``, exit 2, when it is unusable)."""
+    if isinstance(target, TargetConfig):
+        if target_file is not None or tls_verify is not None:
+            raise UsageError("give target_file and tls_verify to resolve(), not beside a TargetConfig")
+        config = target
+    else:
+        config = resolve(target=target, target_file=target_file, tls_verify=tls_verify)
+    if config.url is None:
+        raise UsageError("no target: pass --target URL (or [target] url in the target file)")
+    return config
+
+
+def preflight_for(config: TargetConfig, out_dir: Path, *, allow_reset: bool = False) -> Path:
+    """The preflight.json the Locust processes read: ``RECQUAL_PREFLIGHT``'s if set, else a fresh one.
+
+    A fresh one is run here (profile ``documented``: the control plane only with ``allow_reset``) and
+    written to ``out_dir/preflight.json``; ``PreflightError`` (exit 2) when the target cannot be used.
+    """
+    given = os.environ.get(ENV_PREFLIGHT)
+    if given:
+        path = Path(given).absolute()
+        try:
+            pre = Preflight.read(path)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise UsageError(f"{ENV_PREFLIGHT}={given} is not a usable preflight.json ({exc})") from None
+        if pre.url.rstrip("/") != str(config.url).rstrip("/"):
+            raise UsageError(f"{ENV_PREFLIGHT}={given} is the preflight of {pre.url}, not of {config.url}")
+        return path
+    pre = run_preflight(config, profile="documented", allow_reset=allow_reset)
+    path = out_dir / "preflight.json"
+    pre.write(path)
+    return path
 
 
 def _stop(proc: subprocess.Popen, grace: float) -> None:
@@ -219,7 +291,7 @@ def _stop(proc: subprocess.Popen, grace: float) -> None:
 def run(
     scenario: str,
     *,
-    target: str,
+    target: str | TargetConfig,
     users: int,
     spawn_rate: float,
     run_time: str,
@@ -229,17 +301,25 @@ def run(
     workers: int = 0,
     extra: Sequence[str] = (),
     target_file: Path | None = None,
+    tls_verify: str | None = None,
+    allow_reset: bool = False,
     timeout_s: float | None = None,
 ) -> LoadResult:
     """Run ``scenario`` against ``target`` and return its result (see the module docstring).
 
-    ``exit_code``: 0 every SLO gate passed; 1 a gate failed; 3 the run broke (set-up failed, timed out,
-    workers missing, or no summary was written for any other reason).
+    ``target`` is a URL (resolved here with ``target_file``, ``tls_verify`` and the environment) or an
+    already resolved ``TargetConfig``. ``allow_reset``: this run may use the emulator control plane if
+    the preflight proves one (ignored when ``RECQUAL_PREFLIGHT`` names a preflight).
+
+    Raises ``recqual.errors.RecqualError`` (exit 2: bad configuration, preflight refused) before any
+    Locust process starts. ``exit_code``: 0 every SLO gate passed; 1 a gate failed; 3 the run broke
+    (set-up failed, timed out, interrupted, workers missing, or no summary was written).
     """
     out_dir = Path(out_dir).absolute()
+    config = target_config(target, target_file=target_file, tls_verify=tls_verify)
     main_cmd, worker_cmds = build_commands(
         scenario,
-        target=target,
+        target=str(config.url),
         users=users,
         spawn_rate=spawn_rate,
         run_time=run_time,
@@ -248,21 +328,23 @@ def run(
         rate=rate,
         workers=workers,
         extra=extra,
-        target_file=target_file,
+        target_file=config.target_file,
+        tls_verify=config.tls_verify,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("summary.json", "junit.xml"):
         (out_dir / stale).unlink(missing_ok=True)
+    preflight = preflight_for(config, out_dir, allow_reset=allow_reset)
     limit = (
         timeout_s
         if timeout_s is not None
         else parse_run_time(run_time) + MARGIN_S + (WORKER_WAIT_S if workers else 0)
     )
-    env = _env()
+    env = _env(preflight)
     started = time.monotonic()
     logs = []
     procs: list[subprocess.Popen] = []
-    timed_out = False
+    timed_out = interrupted = False
     try:
         master_log = open(out_dir / "locust-master.log", "wb")  # noqa: SIM115  (closed in finally)
         logs.append(master_log)
@@ -272,6 +354,7 @@ def run(
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         procs.append(master)
         for i, cmd in enumerate(worker_cmds):
@@ -284,13 +367,18 @@ def run(
                     stderr=subprocess.STDOUT,
                     env=env,
                     start_new_session=True,
+                    preexec_fn=_die_with_parent,
                 )
             )
         try:
             exit_code = master.wait(timeout=limit)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _stop(master, grace=20)
+            _stop(master, grace=STOP_GRACE_S)
+            exit_code = EXIT_RUN_ERROR
+        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, through python -m load): stop, sweep, report
+            interrupted = True
+            _stop(master, grace=STOP_GRACE_S)
             exit_code = EXIT_RUN_ERROR
         for worker in procs[1:]:
             try:
@@ -311,7 +399,7 @@ def run(
             summary = None
     if summary is None:
         exit_code = EXIT_RUN_ERROR  # no verdict (crash, workers missing, killed): the run itself broke
-    if timed_out:
+    if timed_out or interrupted:
         exit_code = EXIT_RUN_ERROR
     paths = {
         "html": out_dir / "report.html",
@@ -321,6 +409,7 @@ def run(
         "summary": summary_path,
         "junit": out_dir / "junit.xml",
         "log": out_dir / "locust-master.log",
+        "preflight": preflight,
     }
     return LoadResult(
         exit_code=exit_code,
@@ -328,6 +417,7 @@ def run(
         command=main_cmd,
         summary=summary,
         timed_out=timed_out,
+        interrupted=interrupted,
         duration_s=round(time.monotonic() - started, 2),
         paths=paths,
     )

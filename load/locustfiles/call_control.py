@@ -1,7 +1,8 @@
 """call-control: the realistic mix of live-recording control.
 
-Each user owns its lines (on the emulator: fresh lines with connected calls and its own IAS user, whose
-extension is the first line; on a real server: its share of the target file's lines). A round on one line:
+Each user owns its lines (with the emulator's control plane: fresh lines with connected calls and its own
+IAS user, whose extension is the first line; on a lab: one usable standing-call line of the target file,
+whose declared ``role`` user, if any, is its owner). A round on one line:
 
     startRecording            (body naming the line; on the own line sometimes no body: "record me")
     listActiveRecordings      (by line)  or  listMyActiveRecordings   -- the new id must be listed
@@ -11,13 +12,21 @@ extension is the first line; on a real server: its share of the target file's li
 with think times between steps. Nobody else touches the user's lines, so the model predicts only
 successes (201/200/204): every 409/429/503 here is a failure that names the operation and the reason.
 
-Run (emulator on 127.0.0.1:8080; add --recqual-rate R for the open model):
+On a lab (no control plane) the round also asks what the reference documents for a line that is already
+busy (2.3), each check once per user and then in a quarter of the rounds, each outcome in its own row:
 
-    python -m load call-control --target http://127.0.0.1:8080 --users 10 --spawn-rate 5 --run-time 30s
+    startRecording again on the recorded line       -> 429   ``startRecording [429]``
+    resumeRecording of a recording not paused       -> 429   ``resumeRecording [429]``
+    pauseRecording of a paused recording            -> 429   ``pauseRecording [429]``
+    stopRecording of the id just stopped            -> 409   ``stopRecording [409]``
+    startRecording on a declared call = "none" line -> 409   ``startRecording [409]``
 
-or directly:
+and the first round on a line with an owner goes through ``/Mine``. Any other answer to these is a
+failure; a line whose state became unknown is stopped by line (it is this user's line).
 
-    locust -f load/locustfiles/call_control.py --headless -H http://127.0.0.1:8080 -u 10 -r 5 -t 30s
+Run (emulator on 127.0.0.1:8080, whose control plane the run may use; add --rate R for the open model):
+
+    python -m load call-control --target http://127.0.0.1:8080 --allow-reset -u 10 -r 5 -t 30s
 """
 
 from __future__ import annotations
@@ -29,12 +38,16 @@ import gevent
 from locust import task
 
 from load import api
+from load.lines import Line
 from load.locustlib.base import Invalid, RecqualUser, created_id
 from load.locustlib.state import STATE
-from load.target import Line
 
 STARTED = {201: created_id}
 DONE = {204: None}
+BUSY = {429: None}  # start on a recorded line, pause of a paused one, resume of one not paused
+GONE = {409: None}  # stop of an id no longer live; start on a line without a call
+CHECK_AGAIN = 0.25
+"""Lab: after its first time, each 409/429 check runs in this share of the rounds."""
 
 
 def lists(rec_id: str):
@@ -54,7 +67,17 @@ class CallControlUser(RecqualUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.lease = self.take_lines(self.knobs.lines_per_user, own_user=True)
+        self.lab = not STATE.control
+        self.checked: set[str] = set()
+        # a lab line is one user's for the whole run: one line each, so every standing line is kept busy
+        self.lease = self.take_lines(1 if self.lab else self.knobs.lines_per_user, own_user=True)
+
+    def check(self, kind: str) -> bool:
+        """Lab only: run the 409/429 check ``kind`` now? Always the first time, then in some rounds."""
+        if not self.lab or (kind in self.checked and self.rng.random() >= CHECK_AGAIN):
+            return False
+        self.checked.add(kind)
+        return True
 
     @task
     def recording_round(self) -> None:
@@ -63,21 +86,33 @@ class CallControlUser(RecqualUser):
             return
         own = self.lease.own_line
         mode = self.rng.choices(("id", "line", "mine"), weights=(4, 3, 3 if own else 0))[0]
+        if own and self.lab and "mine" not in self.checked:
+            mode = "mine"  # the declared owner acts at least once
+            self.checked.add("mine")
         line = own if mode == "mine" else self.rng.choice(self.lease.lines)
         rec_id = self.start_recording(line, mine=(mode == "mine"))
         if rec_id is None:
             return
+        if self.check("start-busy") and not self.expect_refusal(api.START, line, BUSY):
+            return  # the line was stopped by line: its state was unknown
         self.think()
         if mode == "mine":
             ok = self.rest(api.LIST_MY_ACTIVE, "GET", f"{api.LIVE}/Mine", lists(rec_id), creds=line.owner).ok
         else:
             query = api.line_query(line.device_name, line.directory_number)
             ok = self.rest(api.LIST_ACTIVE, "GET", api.live_root() + query, lists(rec_id)).ok
-        for _ in range(self.rng.choice((0, 1, 1, 2))):
+        if ok and self.check("resume-unpaused"):
+            ok = self.rest(api.RESUME, "PUT", api.live_item(rec_id, "Resume"), BUSY).ok
+        pauses = self.rng.choice((0, 1, 1, 2))
+        if self.lab and "pause-paused" not in self.checked:
+            pauses = max(pauses, 1)
+        for _ in range(pauses):
             if not ok:
                 break
             self.think()
             ok = self.pause_or_resume("Pause", rec_id, line)
+            if ok and self.check("pause-paused"):
+                ok = self.rest(api.PAUSE, "PUT", api.live_item(rec_id, "Pause"), BUSY).ok
             if ok:
                 self.think()
                 ok = self.pause_or_resume("Resume", rec_id, line)
@@ -85,7 +120,13 @@ class CallControlUser(RecqualUser):
             self.recover(line)
             return
         self.think()
-        self.stop_recording(rec_id, line, mode)
+        if not self.stop_recording(rec_id, line, mode):
+            return
+        if self.check("stop-stopped"):
+            self.rest(api.STOP, "DELETE", api.live_item(rec_id), GONE)
+        if STATE.idle_lines and self.check("start-no-call"):
+            self.think()
+            self.expect_refusal(api.START, self.rng.choice(STATE.idle_lines), GONE)
 
     # -- steps ---------------------------------------------------------------------------------------
     def start_recording(self, line: Line, *, mine: bool) -> str | None:
@@ -113,7 +154,7 @@ class CallControlUser(RecqualUser):
             path = f"{api.LIVE}/{action}" + api.line_query(directory_number=line.directory_number)
         return self.rest(op, "PUT", path, DONE).ok
 
-    def stop_recording(self, rec_id: str, line: Line, mode: str) -> None:
+    def stop_recording(self, rec_id: str, line: Line, mode: str) -> bool:
         if mode == "mine":
             result = self.rest(api.STOP_MINE, "DELETE", f"{api.LIVE}/Mine", DONE, creds=line.owner)
         elif mode == "line":
@@ -125,11 +166,28 @@ class CallControlUser(RecqualUser):
             STATE.untrack(rec_id)
         else:
             self.recover(line)
+        return result.ok
+
+    def expect_refusal(self, operation: str, line: Line, expect: dict) -> bool:
+        """A start the model says must be refused (``expect``: 429 on this user's recorded line, 409 on a
+        line without a call). Any other answer is a failure, and the line is stopped by line: a start
+        that went through must not stay live (this user's line, or one where nobody can be recording)."""
+        if line in STATE.idle_lines:
+            STATE.touched_idle.add(line)
+        body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+        STATE.in_flight.add(line)
+        result = self.rest(operation, "POST", api.live_root(), expect, json=body)
+        if result.ok:
+            STATE.in_flight.discard(line)
+        else:
+            self.recover(line)
+        return result.ok
 
     def recover(self, line: Line) -> None:
         """After a failed step the line's state is unknown: stop whatever is live on it, off the books."""
         query = api.line_query(line.device_name, line.directory_number)
         STATE.client().request("DELETE", api.live_root() + query, headers={"Authorization": self.auth()})
+        STATE.in_flight.discard(line)
         for rec_id, (tracked_line, _) in list(STATE.live.items()):
             if tracked_line == line:
                 STATE.untrack(rec_id)

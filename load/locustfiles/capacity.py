@@ -6,12 +6,13 @@ looked for, so a 503 there is a predicted outcome, counted in ``startRecording [
 ``load.locustlib.shapes.CapacitySteps``: +``--recqual-step-users`` users every ``--recqual-step-seconds``
 up to ``-u``; it stops at the first step whose p99 exceeds ``[capacity] p99_ms`` (SLO file) or that saw a
 503, and summary.json's ``capacity`` section reports ``knee_users``, ``first_503_users`` and every step.
-On the emulator the master first sets ``channels`` to ``--recqual-channels`` (default 8) so the limit is
-reachable. The per-operation latency gates are off for this scenario (it goes past them on purpose).
+With the emulator control plane the master first sets ``channels`` to ``--recqual-channels`` (default 8)
+so the limit is reachable. The per-operation latency gates are off for this scenario (it goes past them
+on purpose).
 
-Run:
+Run (a direct ``locust -f`` run needs ``RECQUAL_PREFLIGHT``: see load/README.md):
 
-    python -m load capacity --target http://127.0.0.1:8080 --users 20 --spawn-rate 10 --run-time 60s \\
+    python -m load capacity --target http://127.0.0.1:8080 --allow-reset -u 20 -r 10 -t 60s \\
         -- --recqual-step-users 2 --recqual-step-seconds 5 --recqual-channels 8
     locust -f load/locustfiles/capacity.py --headless -H http://127.0.0.1:8080 -u 20 -r 10 -t 60s \\
         --recqual-step-users 2 --recqual-step-seconds 5 --recqual-channels 8

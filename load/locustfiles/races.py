@@ -14,9 +14,11 @@ of the ``race <operationId>`` row (its duration: barrier release to the last ans
 the invariant is a failure of that row, counted in summary.json ``races.violations`` and gated by the SLO
 ``max_race_violations`` (default 0). After a violation the round ends and the line is reset.
 
-Run (users: a multiple of K per worker):
+On a lab (no control plane) each group races on one of the target file's usable standing-call lines;
+users beyond K x lines idle and are counted. Run (users: a multiple of K per worker; a direct
+``locust -f`` run needs ``RECQUAL_PREFLIGHT``: see load/README.md):
 
-    python -m load races --target http://127.0.0.1:8080 --users 6 --spawn-rate 6 --run-time 20s
+    python -m load races --target http://127.0.0.1:8080 --allow-reset -u 6 -r 6 -t 20s
     locust -f load/locustfiles/races.py --headless -H http://127.0.0.1:8080 -u 6 -r 6 -t 20s
 """
 

@@ -1,16 +1,17 @@
 """reads: listRecordings with generated filters and paging, getRecording, downloadRecording.
 
-Before any user starts, the master (or local runner) makes sure an emulator target holds at least
-``--recqual-seed-recordings`` completed recordings (default 30) by uploading small MP3s with varied
-metadata; a real server is read as it is. Each user then lists the first 100 recordings once to learn real
-ids, parties, owners and times, and draws its queries from them (``load.filters.QueryMix``: zero to three
-valid RHS-Colon filters, usually with paging, sometimes one page past the end), so filters select real,
-non-empty subsets. The model predicts 200 everywhere; checks stay cheap (a page never holds more items than
-``pageSize``; a detail names an id; media is non-empty ``audio/mpeg``).
+Before any user starts, the master (or local runner) makes sure an emulator whose control plane the run
+may use holds at least ``--recqual-seed-recordings`` completed recordings (default 30) by uploading small
+MP3s with varied metadata; any other server is read as it is. Each user then lists the first 100
+recordings once to learn real ids, parties, owners and times, and draws its queries from them
+(``load.filters.QueryMix``: zero to three valid RHS-Colon filters, usually with paging, sometimes one page
+past the end), so filters select real, non-empty subsets. The model predicts 200 everywhere; checks stay
+cheap (a page never holds more items than ``pageSize``; a detail names an id; media is non-empty
+``audio/mpeg``).
 
-Run:
+Run (a direct ``locust -f`` run needs ``RECQUAL_PREFLIGHT``: see load/README.md):
 
-    python -m load reads --target http://127.0.0.1:8080 --users 10 --spawn-rate 5 --run-time 30s
+    python -m load reads --target http://127.0.0.1:8080 --allow-reset -u 10 -r 5 -t 30s
     locust -f load/locustfiles/reads.py --headless -H http://127.0.0.1:8080 -u 10 -r 5 -t 30s
 """
 
@@ -49,11 +50,12 @@ class ReadsUser(RecqualUser):
 
     @classmethod
     def prepare_scene(cls, state) -> None:
-        """Emulator only: top the recordings up to the seed count (uploads, off the books)."""
+        """Control plane only (an emulator this run may use): top the recordings up to the seed count
+        (uploads, off the books)."""
         wanted = state.knobs.seed_recordings
-        if not state.emulator or wanted <= 0:
+        if not state.control or wanted <= 0:
             return
-        client, auth = state.client(), {"Authorization": state.admin.header()}
+        client, auth = state.client(), {"Authorization": state.admin.basic()}
         reply = client.request("GET", api.recordings_root() + "?page=0&pageSize=1", headers=auth)
         body = reply.json()
         have = body.get("totalCount", 0) if reply.status == 200 and isinstance(body, dict) else 0

@@ -7,9 +7,9 @@ user as local party. The model predicts 201 with ``{"id": <guid>}``; anything el
 audio kind. Uploads go through admin (Complete Management: reference 5, A-15). Completed recordings cannot
 be deleted through the API, so each run leaves its uploads on the server: keep runs short on real servers.
 
-Run:
+Run (a direct ``locust -f`` run needs ``RECQUAL_PREFLIGHT``: see load/README.md):
 
-    python -m load uploads --target http://127.0.0.1:8080 --users 4 --spawn-rate 4 --run-time 20s
+    python -m load uploads --target http://127.0.0.1:8080 --allow-reset -u 4 -r 4 -t 20s
     locust -f load/locustfiles/uploads.py --headless -H http://127.0.0.1:8080 -u 4 -r 4 -t 20s
 """
 

@@ -4,8 +4,8 @@ Everything in this package imports locust, and importing locust monkey-patches t
 gevent: import it only from a locustfile, never from pytest, the CLI or ``load.runner``.
 
 - ``options``  -- the ``--recqual-*`` knobs (with ``RECQUAL_*`` environment equivalents).
-- ``control``  -- a tiny blocking HTTP client for the emulator control plane, seeding and clean-up
-                  (its requests stay out of the load statistics).
+- ``control``  -- a tiny blocking HTTP client for the emulator control plane (used only when the
+                  preflight allows it), seeding and clean-up (its requests stay out of the statistics).
 - ``state``    -- per-process run state: target, credentials, line pool, live-recording registry,
                   counters, clean-up sweep.
 - ``base``     -- ``RecqualUser``: the abstract FastHttpUser with the one ``rest()`` wrapper every

@@ -14,12 +14,16 @@ Every request goes through ``rest(operation, method, path, expect)``:
 - Pacing: in a closed-model run ``think()`` sleeps a random think time and a per-user rate cap applies;
   with ``--recqual-rate`` each request waits for its slot instead (``load.locustlib.pacing``).
 
+TLS is verified as the target says (``tls_verify``: true, false or a CA bundle; ``load.tls``), and
+redirects are never followed: a 3xx is judged like any other status the model does not predict.
+
 Checks are deliberately minimal (status, then a substring or a small JSON parse) so the generator keeps
 its capacity; conformance is the contract suite's job.
 """
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import random
 import re
@@ -32,11 +36,12 @@ from locust import FastHttpUser
 from locust.exception import StopUser
 from locust.stats import RequestStats, StatsError
 
+from load import tls
 from load.locustlib import hooks  # noqa: F401  (registers the run's event listeners)
 from load.locustlib.pacing import Schedule
 from load.locustlib.state import STATE, Lease, SetupError, log
 from load.summary import intended_row, outcome_row
-from load.target import Credentials
+from recqual.target_config import RoleCredentials
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -153,8 +158,12 @@ class RecqualUser(FastHttpUser):
 
     network_timeout = 30.0
     connection_timeout = 10.0
+    max_redirects = 0  # a redirect is an answer to judge, never followed
 
     def __init__(self, environment) -> None:
+        verify = STATE.config.tls_verify if STATE.config is not None else True
+        self.insecure = verify is False  # read by FastHttpUser.__init__: host name checked unless False
+        self.ssl_context_factory = functools.partial(tls.context, verify)
         super().__init__(environment)
         self.rng = random.Random()
         self.knobs = STATE.knobs
@@ -162,8 +171,8 @@ class RecqualUser(FastHttpUser):
         self.min_interval = 0.0
         self._last_send = 0.0
         self.lease: Lease | None = None
-        self.creds: Credentials | None = STATE.admin
-        self._auth_cache: dict[Credentials, str] = {}
+        self.creds: RoleCredentials | None = STATE.admin
+        self._auth_cache: dict[RoleCredentials, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -193,21 +202,21 @@ class RecqualUser(FastHttpUser):
         """Between tasks: the think time in a closed-model run; nothing when the schedule paces."""
         if self.schedule is not None or self.knobs is None:
             return 0.0
-        return self.rng.uniform(self.knobs.think_min, max(self.knobs.think_min, self.knobs.think_max))
+        return self.rng.uniform(*self.knobs.think_range(lab=not STATE.control))
 
     def think(self) -> None:
         """Between steps of a flow (closed model only)."""
-        if self.schedule is None and self.knobs is not None and self.knobs.think_max > 0:
-            gevent.sleep(
-                self.rng.uniform(self.knobs.think_min, max(self.knobs.think_min, self.knobs.think_max))
-            )
+        if self.schedule is None and self.knobs is not None:
+            low, high = self.knobs.think_range(lab=not STATE.control)
+            if high > 0:
+                gevent.sleep(self.rng.uniform(low, high))
 
-    def auth(self, creds: Credentials | None = None) -> str:
+    def auth(self, creds: RoleCredentials | None = None) -> str:
         creds = creds or self.creds
         assert creds is not None
         header = self._auth_cache.get(creds)
         if header is None:
-            header = self._auth_cache[creds] = creds.header()
+            header = self._auth_cache[creds] = creds.basic()
         return header
 
     # -- the one request wrapper -------------------------------------------------------------------
@@ -218,7 +227,7 @@ class RecqualUser(FastHttpUser):
         path: str,
         expect: Mapping[int, Check],
         *,
-        creds: Credentials | None = None,
+        creds: RoleCredentials | None = None,
         json: Any = None,
         data: bytes | None = None,
         content_type: str | None = None,
@@ -245,7 +254,13 @@ class RecqualUser(FastHttpUser):
         self._last_send = time.monotonic()
         value = None
         with self.client.request(
-            method, path, name=operation, data=data, headers=headers, catch_response=True
+            method,
+            path,
+            name=operation,
+            data=data,
+            headers=headers,
+            catch_response=True,
+            allow_redirects=False,
         ) as resp:
             status = resp.status_code
             check = expect.get(status, _MISSING)

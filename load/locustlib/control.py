@@ -4,18 +4,21 @@ Its requests are deliberately *not* Locust requests: setting up lines, seeding d
 recordings at the end are not the load being measured, so they must not enter the statistics or the SLO
 gates. ``http.client`` is gevent-patched in a locust process, so this blocks only the calling greenlet.
 Errors are returned as ``Reply(status=0, ...)``, never raised, so a clean-up sweep always finishes.
+TLS is verified as the target says (``tls_verify``: see ``load.tls``); redirects are never followed.
+
+The control plane (``Emulator``) is only ever used when the preflight proved it is recqual's emulator and
+the run may use it (``Preflight.control_allowed``): the caller checks, this module does not probe.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from load import api
+from load import api, tls
 
 
 @dataclass(frozen=True)
@@ -34,19 +37,18 @@ class Reply:
 class PlainClient:
     """One-request-per-connection client bound to a base URL (``scheme://host[:port]``)."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, *, tls_verify: bool | str = True, timeout: float = 10.0) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"target must be http(s)://host[:port], got {base_url!r}")
         self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
         self.prefix = parts.path.rstrip("/")
+        self.tls_verify = tls_verify
         self.timeout = timeout
 
     def _connection(self) -> http.client.HTTPConnection:
         if self.scheme == "https":
-            context = ssl.create_default_context()
-            context.check_hostname = False  # same stance as FastHttpUser's default (insecure = True)
-            context.verify_mode = ssl.CERT_NONE
+            context = tls.context(self.tls_verify)
             return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=context)
         return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
 
@@ -79,12 +81,6 @@ class Emulator:
 
     def __init__(self, client: PlainClient) -> None:
         self.client = client
-
-    def probe(self) -> tuple[bool, Reply]:
-        """(is the target an emulator?, the raw reply): status 0 in the reply means no answer at all."""
-        reply = self.client.request("GET", api.EMULATOR + "/health")
-        body = reply.json()
-        return reply.status == 200 and isinstance(body, dict) and body.get("status") == "ok", reply
 
     def settings(self, **changes: Any) -> dict | None:
         reply = self.client.request("PUT", api.EMULATOR + "/settings", json_body=changes)

@@ -4,11 +4,15 @@ Lifecycle, in the order Locust fires the events:
 
 1. (import) finer response-time buckets, chart points every second; ``init``: the distributed stop
    handshake's custom messages.
-2. ``test_start`` (master or local first, then each worker): read the knobs, find out whether the target is
-   the emulator (``GET /_emulator/health``), resolve credentials, share the run id, the per-user rate and
-   the worker count with the workers (the master forwards custom options in its spawn message), take this
-   worker's share of the target file's lines; on the master or local runner only, set the emulator's
-   channels and let the scenario prepare its scene (``prepare_scene``, e.g. seeding recordings).
+2. ``test_start`` (master or local first, then each worker): read the knobs; the master (or local runner)
+   reads the preflight (``--recqual-preflight``/``RECQUAL_PREFLIGHT``: written by ``python -m load`` or
+   ``recqual qualify``; a Locust process never runs one) and shares what it allows (control plane or
+   not, the usable lines) with the workers, with the run id, the per-user rate and the worker count
+   (the master forwards custom options in its spawn message); each process resolves the target with
+   ``recqual.target_config.resolve`` (credentials from its own environment or the target file), and on a
+   lab takes its worker's share of the usable standing-call lines. On the master or local runner only,
+   and only with the control plane, set the emulator's channels; then let the scenario prepare its
+   scene (``prepare_scene``, e.g. seeding recordings).
 3. ``test_stopping`` (master): ask every worker to stop its users and sweep now, and wait (bounded) until
    each has flushed its final stats. Without this, ``quit`` gives workers 0.5 s to report, and a slow
    clean-up would lose the last stats and the clean-up counts.
@@ -33,13 +37,18 @@ import gevent
 import locust.log
 import locust.stats
 from locust import events
-from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from load import slo
+from load import api, slo
 from load import summary as summary_mod
+from load.lines import lab_lines, partition
 from load.locustlib.options import Knobs
 from load.locustlib.state import STATE, log
-from load.target import TargetConfigError, load_target_file, partition, resolve_admin
+from recqual.preflight import Preflight
+from recqual.target_config import ConfigError, RoleCredentials, resolve
+
+EMULATOR_ADMIN = RoleCredentials("l10", "admin", "admin", "the emulator's seeded admin")
+"""Who acts when the control plane may be used and no l10 credentials were given."""
 
 # -- response-time buckets ----------------------------------------------------------------------------
 _coarse_bucket = locust.stats.bucket_response_time
@@ -66,6 +75,22 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
+def read_preflight(path: str, host: str) -> Preflight:
+    """The preflight ``python -m load`` (or ``recqual qualify``) wrote; a Locust process never runs one."""
+    if not path:
+        raise ValueError(
+            "no preflight: run through python -m load (it runs one), or set RECQUAL_PREFLIGHT to a "
+            "preflight.json of this target"
+        )
+    try:
+        pre = Preflight.read(Path(path))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"preflight {path} is unusable: {type(exc).__name__}: {exc}") from None
+    if pre.url.rstrip("/") != host.rstrip("/"):
+        raise ValueError(f"preflight {path} is of {pre.url}, not of {public_url(host)}")
+    return pre
+
+
 def scenario_class(environment):
     from load.locustlib.base import RecqualUser
 
@@ -86,6 +111,10 @@ def _fail_setup(environment, message: str) -> None:
 # -- 1. init --------------------------------------------------------------------------------------------
 @events.init.add_listener
 def _on_init(environment, **_kwargs) -> None:
+    # gevent's loop caches "now" and has not run since locust was imported; slow imports (a busy machine
+    # takes seconds) would leave it stale, and the --run-time timer, scheduled from it, would fire at
+    # once: a 2-s run ended before its first request. Refresh it before Locust schedules anything.
+    gevent.get_hub().loop.update_now()
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner.register_message("recqual_stop", _worker_stop, concurrent=True)
@@ -124,41 +153,67 @@ def _on_test_start(environment, **_kwargs) -> None:
         STATE.per_user_rate = 0.0
     if not STATE.host:
         return _fail_setup(environment, "no target: pass -H/--host")
-    STATE.emulator, probe = STATE.control().probe()
-    if probe.status == 0:
-        return _fail_setup(environment, f"target {public_url(STATE.host)} unreachable: {probe.error}")
+    if not worker:  # the master's (or local runner's) reading of the preflight goes to every worker
+        try:
+            pre = read_preflight(knobs.preflight, STATE.host)
+        except ValueError as exc:
+            return _fail_setup(environment, str(exc))
+        options.recqual_control_allowed = pre.control_allowed
+        options.recqual_usable_lines = list(pre.usable_lines)
+    control = getattr(options, "recqual_control_allowed", None)
+    if control is None:
+        return _fail_setup(environment, "no preflight from the master (RECQUAL_PREFLIGHT)")
+    STATE.control = bool(control)
+    usable = list(getattr(options, "recqual_usable_lines", None) or [])
     try:
-        STATE.target_file = load_target_file(knobs.target_file) if knobs.target_file else None
-        STATE.admin = resolve_admin(STATE.target_file, emulator=STATE.emulator)
-    except TargetConfigError as exc:
+        STATE.config = resolve(
+            target=STATE.host, target_file=knobs.target_file or None, tls_verify=knobs.tls_verify or None
+        )
+    except ConfigError as exc:
         return _fail_setup(environment, str(exc))
-    if not STATE.emulator and STATE.target_file is not None:
+    STATE.admin = STATE.config.role("l10")
+    if STATE.admin is None and STATE.control:
+        STATE.admin = EMULATOR_ADMIN
+    if STATE.admin is None:
+        return _fail_setup(
+            environment,
+            "no credentials: set RECQUAL_USER/RECQUAL_PASSWORD or [credentials.l10] in the target file",
+        )
+    reply = STATE.client().request("GET", api.recordings_root() + "?page=0&pageSize=1")
+    if reply.status == 0:
+        return _fail_setup(environment, f"target {public_url(STATE.host)} unreachable: {reply.error}")
+    if not STATE.control:
         if STATE.worker_index >= STATE.worker_count:
             return _fail_setup(
                 environment, f"worker index {STATE.worker_index} >= worker count {STATE.worker_count}"
             )
-        STATE.free_lines = partition(STATE.target_file.lines, STATE.worker_index, STATE.worker_count)
-    if not STATE.emulator and cls is not None and cls.needs_lines and not STATE.free_lines and not worker:
-        return _fail_setup(
-            environment,
-            f"the {STATE.scenario} scenario needs lines: the target is not the "
-            "emulator, so list them in --recqual-target-file",
-        )
+        standing, STATE.idle_lines = lab_lines(STATE.config, usable)
+        STATE.free_lines = partition(standing, STATE.worker_index, STATE.worker_count)
+        if cls is not None and cls.needs_lines and not standing and not worker:
+            return _fail_setup(
+                environment,
+                f'the {STATE.scenario} scenario needs lines: no usable [[lines]] with call = "standing" '
+                "in the target file (preflight.json says which are usable), and no emulator control plane "
+                "this run may use (python -m load --allow-reset)",
+            )
     STATE.prepared = True
     if worker:
         role = f"worker {STATE.worker_index} of {STATE.worker_count}"
     else:
         role = f"master of {STATE.worker_count} workers" if isinstance(runner, MasterRunner) else "local"
-    kind = "emulator" if STATE.emulator else "real server"
+    if STATE.control:
+        kind = "emulator control plane"
+    else:
+        kind = f"lab: {len(STATE.free_lines)} standing-call line(s), {len(STATE.idle_lines)} without a call"
     log.info("recqual: %s against %s (%s), %s", STATE.scenario, public_url(STATE.host), kind, role)
     if worker or cls is None:
         return None
-    if STATE.emulator:
+    if STATE.control:
         channels = knobs.channels if knobs.channels >= 0 else cls.channels
         if channels >= 0:
-            before = STATE.control().settings()
+            before = STATE.emulator().settings()
             _run["saved_channels"] = before.get("channels") if isinstance(before, dict) else None
-            if STATE.control().settings(channels=channels) is None:
+            if STATE.emulator().settings(channels=channels) is None:
                 return _fail_setup(environment, "PUT /_emulator/settings refused the channel count")
     try:
         cls.prepare_scene(STATE)
@@ -208,8 +263,9 @@ def _on_test_stop(environment, **_kwargs) -> None:
         STATE.counters["rate_due"] += due
         STATE.counters["rate_issued"] += issued
         STATE.schedules.clear()
-    if not isinstance(runner, WorkerRunner) and STATE.emulator and _run["saved_channels"] is not None:
-        STATE.control().settings(channels=_run["saved_channels"])
+    if not isinstance(runner, WorkerRunner) and STATE.control and _run["saved_channels"] is not None:
+        STATE.emulator().settings(channels=_run["saved_channels"])
+        _run["saved_channels"] = None
 
 
 # -- 5. counters across processes -------------------------------------------------------------------------
@@ -234,8 +290,16 @@ def _on_worker_report(client_id, data, **_kwargs) -> None:
 @events.quitting.add_listener
 def _on_quitting(environment, **_kwargs) -> None:
     runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        return
+    if isinstance(runner, WorkerRunner) or _run.get("quitting"):
+        return  # a second SIGTERM (e.g. the parent-death signal) must not write a second summary
+    _run["quitting"] = True
+    interrupted = runner.state in (STATE_SPAWNING, STATE_RUNNING)
+    if interrupted:
+        # SIGTERM (the runner's Ctrl-C, a timeout, a parent going away): Locust fires "quitting" before it
+        # stops the users. Stop them now, so the sweep (test_stop; the workers' through the handshake)
+        # runs before the summary is written and its counts are in it.
+        log.warning("recqual: interrupted: stopping users and cleaning up before the summary")
+        runner.stop()
     knobs = STATE.knobs or Knobs.from_options(environment.parsed_options)
     scenario = STATE.scenario or "unknown"
     out_dir = Path(knobs.out_dir or f"reports/load/{scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
@@ -262,6 +326,8 @@ def _on_quitting(environment, **_kwargs) -> None:
     notes = []
     if STATE.fatal:
         notes.append(f"setup failed: {STATE.fatal}")
+    if interrupted:
+        notes.append("interrupted before the end of the run (no verdict); what it started was stopped")
     for key, text in (
         ("setup_errors", "users could not set up their lines"),
         ("users_without_lines", "users found no free line and stayed idle"),
@@ -300,7 +366,7 @@ def _on_quitting(environment, **_kwargs) -> None:
     checks = slo.apply(result, config)
     if locust.log.unhandled_greenlet_exception:
         result["notes"].append("an unhandled exception killed a greenlet: see the log")
-    if STATE.fatal or counters["setup_errors"] or locust.log.unhandled_greenlet_exception:
+    if STATE.fatal or counters["setup_errors"] or locust.log.unhandled_greenlet_exception or interrupted:
         result["exit_code"] = slo.EXIT_RUN_ERROR
     slo.write_junit(out_dir / "junit.xml", result, checks)
     (out_dir / "summary.json").write_text(

@@ -30,7 +30,20 @@ def _add_options(parser) -> None:
         "--recqual-target-file",
         "RECQUAL_TARGET_FILE",
         default="",
-        help="Target TOML: credentials and lines for a non-emulator server (see load/target.py)",
+        help="Target TOML: credentials and lines (read by recqual.target_config)",
+    )
+    opt(
+        "--recqual-tls-verify",
+        "RECQUAL_TLS_VERIFY",
+        default="",
+        help="true, false or a CA bundle path (default: the target file's, else true)",
+    )
+    opt(
+        "--recqual-preflight",
+        "RECQUAL_PREFLIGHT",
+        default="",
+        help="preflight.json of this target (python -m load writes one); the control plane is used only "
+        "when it allows it",
     )
     opt("--recqual-slo-file", "RECQUAL_SLO_FILE", default="", help="SLO TOML merged over load/slo.toml")
     opt(
@@ -51,15 +64,15 @@ def _add_options(parser) -> None:
         "--recqual-think-min",
         "RECQUAL_THINK_MIN",
         type=float,
-        default=0.2,
-        help="Minimum think time between steps, seconds (closed model)",
+        default=-1.0,
+        help="Minimum think time between steps, seconds (closed model; default 0.2, on a lab 0.05)",
     )
     opt(
         "--recqual-think-max",
         "RECQUAL_THINK_MAX",
         type=float,
-        default=1.0,
-        help="Maximum think time between steps, seconds (closed model)",
+        default=-1.0,
+        help="Maximum think time between steps, seconds (closed model; default 1.0, on a lab 0.25)",
     )
     opt(
         "--recqual-max-user-rps",
@@ -115,10 +128,12 @@ def _add_options(parser) -> None:
 class Knobs:
     out_dir: str
     target_file: str
+    tls_verify: str
+    preflight: str
     slo_file: str
     rate: float
     lines_per_user: int
-    think_min: float
+    think_min: float  # negative: the default (``think_range``)
     think_max: float
     max_user_rps: float
     race_size: int
@@ -137,11 +152,13 @@ class Knobs:
         return cls(
             out_dir=str(get("out_dir", "")),
             target_file=str(get("target_file", "")),
+            tls_verify=str(get("tls_verify", "")),
+            preflight=str(get("preflight", "")),
             slo_file=str(get("slo_file", "")),
             rate=float(get("rate", 0.0)),
             lines_per_user=max(1, int(get("lines_per_user", 2))),
-            think_min=max(0.0, float(get("think_min", 0.2))),
-            think_max=max(0.0, float(get("think_max", 1.0))),
+            think_min=float(get("think_min", -1.0)),
+            think_max=float(get("think_max", -1.0)),
             max_user_rps=max(0.0, float(get("max_user_rps", 50.0))),
             race_size=max(2, int(get("race_size", 3))),
             channels=int(get("channels", -1)),
@@ -150,3 +167,11 @@ class Knobs:
             seed_recordings=max(0, int(get("seed_recordings", 30))),
             run_id=str(get("run_id", "")),
         )
+
+    def think_range(self, *, lab: bool) -> tuple[float, float]:
+        """(min, max) think time. Defaults: 0.2-1.0 s; on a lab 0.05-0.25 s, where a few declared lines
+        carry the whole load (one user per line), so each line is kept busy rather than idle."""
+        low_default, high_default = (0.05, 0.25) if lab else (0.2, 1.0)
+        low = self.think_min if self.think_min >= 0 else low_default
+        high = self.think_max if self.think_max >= 0 else max(low, high_default)
+        return low, max(low, high)

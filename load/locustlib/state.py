@@ -3,18 +3,22 @@
 One ``RunState`` per locust process (``STATE``), prepared by the ``test_start`` listener in ``hooks``.
 
 Line ownership is the rule that keeps the load honest: outside the ``races`` scenario no two users ever
-touch the same line, so every 409/429 outside a race is a real failure, never a collision of our own.
+touch the same line, so every 409/429 outside a race (and outside the call-control scenario's own
+409/429 checks on a lab) is a real failure, never a collision of our own.
 
-- Emulator: each lease is a fresh set of lines named from (run id, worker index, lease number), so lines
-  are unique across workers and across concurrent runs; the calls are placed through the control plane,
-  and (for ``/Mine``) the lease creates its own IAS user whose extension and device are the first line.
-- Real server: the target file's lines are partitioned by worker index (``lines[w::W]``) and each user
-  takes its lines from its worker's share; a user left without a line sits idle and is counted.
+- Control plane (the preflight proved recqual's emulator and the run may use it: ``control``): each lease
+  is a fresh set of lines named from (run id, worker index, lease number), so lines are unique across
+  workers and across concurrent runs; the calls are placed through the control plane, and (for
+  ``/Mine``) the lease creates its own IAS user whose extension and device are the first line.
+- Lab (anything else, the emulator included when the run may not use its control plane): the target
+  file's standing-call lines that the preflight found usable are partitioned by worker index
+  (``lines[w::W]``) and each user takes its lines from its worker's share; a user left without a line
+  sits idle and is counted. Nothing is created: no users, no calls, no settings.
 
 Every id a user starts is registered until it is seen stopped; at the end ``sweep()`` stops anything still
-registered, then stops by line every line that may hold a recording nobody saw start (every leased line on
-the emulator; on a real server only lines whose start was in flight when its user was killed), checks that
-no recording of ours is left live on any leased line, and hangs up emulator calls.
+registered, then stops by line every line that may hold a recording nobody saw start (every leased line
+with the control plane; on a lab only lines of ours whose start was in flight when its user was killed),
+checks that no recording of ours is left live on any line it used, and hangs up the calls it placed.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ import gevent.lock
 import gevent.pool
 
 from load import api
+from load.lines import Line
 from load.locustlib.control import Emulator, PlainClient
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
-from load.target import Credentials, Line, TargetFile
+from recqual.target_config import RoleCredentials, TargetConfig
 
 log = logging.getLogger("recqual.load")
 
@@ -44,7 +49,7 @@ class Lease:
     """Lines owned by one user (or one race group) for the whole run."""
 
     lines: list[Line]
-    creds: Credentials  # whom the owner acts as (its own IAS user on the emulator, admin on a real server)
+    creds: RoleCredentials  # whom the owner acts as (its own IAS user on the emulator, admin on a lab)
     call_ids: list[str] = field(default_factory=list)
 
     @property
@@ -62,9 +67,9 @@ class RunState:
     knobs: Knobs | None = None
     scenario: str = ""
     host: str = ""
-    emulator: bool = False
-    admin: Credentials | None = None
-    target_file: TargetFile | None = None
+    config: TargetConfig | None = None
+    control: bool = False  # the preflight allows this run to use the emulator control plane
+    admin: RoleCredentials | None = None
     worker_index: int = 0
     worker_count: int = 1
     run_id: int = 0
@@ -72,8 +77,10 @@ class RunState:
     fatal: str = ""
     prepared: bool = False
     free_lines: list[Line] = field(default_factory=list)
+    idle_lines: list[Line] = field(default_factory=list)  # lab: declared call = "none" (a start is a 409)
+    touched_idle: set[Line] = field(default_factory=set)  # idle lines a start of ours was sent to
     leases: list[Lease] = field(default_factory=list)
-    live: dict[str, tuple[Line, Credentials]] = field(default_factory=dict)
+    live: dict[str, tuple[Line, RoleCredentials]] = field(default_factory=dict)
     started: set[str] = field(default_factory=set)  # every id this process ever started (lowercase)
     in_flight: set[Line] = field(default_factory=set)  # lines whose start has no known outcome yet
     schedules: list[Schedule] = field(default_factory=list)
@@ -85,16 +92,24 @@ class RunState:
     def begin(self) -> None:
         """Forget a previous run's bookkeeping (a process can run several tests from the web UI)."""
         self.fatal, self.prepared, self.stopping_at = "", False, None
-        self.free_lines, self.leases, self.schedules = [], [], []
+        self.free_lines, self.idle_lines, self.leases, self.schedules = [], [], [], []
+        self.touched_idle.clear()
         self.live.clear()
         self.in_flight.clear()
         self.counters.clear()
 
     # -- clients -----------------------------------------------------------------------------------
     def client(self) -> PlainClient:
-        return PlainClient(self.host)
+        if self.config is None:
+            return PlainClient(self.host)
+        return PlainClient(
+            self.host, tls_verify=self.config.tls_verify, timeout=self.config.request_timeout_s
+        )
 
-    def control(self) -> Emulator:
+    def emulator(self) -> Emulator:
+        """The control plane; only ever called when ``control`` is true."""
+        if not self.control:
+            raise SetupError("the emulator control plane is not to be used by this run")
         return Emulator(self.client())
 
     # -- naming ------------------------------------------------------------------------------------
@@ -108,7 +123,7 @@ class RunState:
     # -- leases ------------------------------------------------------------------------------------
     def lease(self, count: int, *, own_user: bool, rng: random.Random) -> Lease | None:
         """Lines for one user: ``count`` of them, the first one its own line when ``own_user``."""
-        if not self.emulator:
+        if not self.control:
             with self._lock:
                 if not self.free_lines:
                     self.counters["users_without_lines"] += 1
@@ -122,12 +137,12 @@ class RunState:
             seq = self._lease_seq
             self._lease_seq += 1
         lines = [self._line_name(seq, k) for k in range(count)]
-        control = self.control()
+        control = self.emulator()
         assert self.admin is not None
         creds = self.admin
         if own_user:
             username = f"rq{self.run_id & 0xFFFF:04x}w{self.worker_index}u{seq}"
-            creds = Credentials(username, secrets.token_hex(12))
+            creds = RoleCredentials("l10", username, secrets.token_hex(12), "created on the emulator")
             reply = control.create_user(
                 username=creds.username,
                 password=creds.password,
@@ -147,7 +162,7 @@ class RunState:
         return lease
 
     def place_call(self, line: Line, username: str, rng: random.Random) -> str:
-        reply = self.control().place_call(
+        reply = self.emulator().place_call(
             deviceName=line.device_name,
             directoryNumber=line.directory_number,
             username=username,
@@ -160,7 +175,7 @@ class RunState:
         return str(body["callId"])
 
     # -- live-recording registry --------------------------------------------------------------------
-    def track(self, rec_id: str, line: Line, creds: Credentials) -> None:
+    def track(self, rec_id: str, line: Line, creds: RoleCredentials) -> None:
         self.live[rec_id.lower()] = (line, creds)
         self.started.add(rec_id.lower())
 
@@ -184,28 +199,28 @@ class RunState:
         pool = gevent.pool.Pool(8)
         stopped = Counter()
 
-        def stop_id(rec_id: str, creds: Credentials) -> None:
-            reply = client.request("DELETE", api.live_item(rec_id), headers={"Authorization": creds.header()})
+        def stop_id(rec_id: str, creds: RoleCredentials) -> None:
+            reply = client.request("DELETE", api.live_item(rec_id), headers={"Authorization": creds.basic()})
             stopped["by_id" if reply.status == 204 else f"id_{reply.status}"] += 1
 
-        def stop_line(line: Line, creds: Credentials) -> None:
+        def stop_line(line: Line, creds: RoleCredentials) -> None:
             query = api.line_query(line.device_name, line.directory_number)
             for _ in range(3):  # a line may hold more than one recording after a race violation
                 reply = client.request(
-                    "DELETE", api.live_root() + query, headers={"Authorization": creds.header()}
+                    "DELETE", api.live_root() + query, headers={"Authorization": creds.basic()}
                 )
                 if reply.status != 204:
                     break
                 stopped["by_line"] += 1
 
-        def verify(line: Line, creds: Credentials) -> None:
+        def verify(line: Line, creds: RoleCredentials) -> None:
             query = api.line_query(line.device_name, line.directory_number)
-            reply = client.request("GET", api.live_root() + query, headers={"Authorization": creds.header()})
+            reply = client.request("GET", api.live_root() + query, headers={"Authorization": creds.basic()})
             body = reply.json()
             if reply.status != 200 or not isinstance(body, list):
                 stopped["unverified"] += 1
                 return
-            ours = [r for r in body if self.emulator or str(r.get("id", "")).lower() in self.started]
+            ours = [r for r in body if self.control or str(r.get("id", "")).lower() in self.started]
             if ours:
                 stopped["leftover"] += len(ours)
                 log.error(
@@ -219,18 +234,20 @@ class RunState:
             pool.spawn(stop_id, rec_id, creds)
         pool.join()
         lines = [(line, lease.creds) for lease in self.leases for line in lease.lines]
+        if self.admin is not None:  # a lab's no-call lines our starts were sent to (each one a 409, we hope)
+            lines += [(line, self.admin) for line in self.touched_idle]
         for line, creds in lines:
-            # a real server's lines are shared with real people: stop by line only where a start of ours
-            # was in flight when its user was killed; the emulator's lines are all ours
-            if self.emulator or line in self.in_flight:
+            # a lab's lines are shared with real people: stop by line only where a start of ours was in
+            # flight when its user was killed; the lines the control plane made are all ours
+            if self.control or line in self.in_flight:
                 pool.spawn(stop_line, line, creds)
         pool.join()
         for line, creds in lines:
             pool.spawn(verify, line, creds)
         pool.join()
         self.live.clear()
-        if self.emulator:
-            control = self.control()
+        if self.control:
+            control = self.emulator()
             for lease in self.leases:
                 for call_id in lease.call_ids:
                     pool.spawn(control.hang_up, call_id)
@@ -240,6 +257,7 @@ class RunState:
         self.counters["cleanup_unverified"] += stopped["unverified"]
         self.counters["cleanup_lines"] += len(lines)
         self.leases.clear()
+        self.touched_idle.clear()
 
 
 STATE = RunState()

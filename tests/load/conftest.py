@@ -1,7 +1,9 @@
 """Fixtures for the load tests: one emulator subprocess per session on a free loopback port.
 
-Every test runs Locust as a subprocess through ``load.runner.run`` (never in this process: importing locust
-would gevent-patch pytest). Runs are a few seconds with a handful of users: this is a small shared machine.
+Every test runs Locust as a subprocess through ``load.runner.run`` or ``python -m load`` (never in this
+process: importing locust would gevent-patch pytest). Runs are a few seconds with a handful of users: this
+is a small shared machine. Runs that set their own scene through the emulator's control plane pass
+``allow_reset=True`` (``--allow-reset``); without it the load treats the emulator as any lab server.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ def cheating_proxy(emulator: EmulatorProcess) -> Iterator[Proxy]:
         proxy.close()
 
 
-@pytest.fixture
-def real_looking_server(emulator: EmulatorProcess) -> Iterator[Proxy]:
-    """In front of the emulator with the control plane hidden: the load must treat it as a real server."""
-    proxy = Proxy(emulator.url, hide_control_plane=True)
+@pytest.fixture(scope="module")
+def guarded_emulator(emulator: EmulatorProcess) -> Iterator[Proxy]:
+    """In front of the emulator: its health still proves it, any other control-plane request is refused
+    (403) and recorded: a lab-style run must send none."""
+    proxy = Proxy(emulator.url, guard_control_plane=True)
     try:
         yield proxy
     finally:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -75,7 +77,7 @@ class EmulatorProcess:
                 raise RuntimeError(f"emulator exited with {self.proc.returncode}; see {log_path}")
             try:
                 status, body = get_json(self.url, "/_emulator/health", auth=None)
-                if status == 200 and body == {"status": "ok"}:
+                if status == 200 and isinstance(body, dict) and body.get("status") == "ok":
                     return
             except OSError:
                 pass
@@ -98,6 +100,11 @@ class EmulatorProcess:
         finally:
             conn.close()
 
+    def calls(self) -> list:
+        status, body = get_json(self.url, "/_emulator/calls", auth=None)
+        assert status == 200, body
+        return body
+
     def live_recordings(self) -> list:
         status, body = get_json(self.url, LIVE + "/")
         assert status == 200, body
@@ -115,19 +122,28 @@ class EmulatorProcess:
 
 
 class Proxy:
-    """A loopback reverse proxy in front of ``upstream`` that can lie in two deterministic ways.
+    """A loopback reverse proxy in front of ``upstream`` that can lie, or guard, deterministically.
 
     - ``rewrite_first_429``: the first 429 answer to a startRecording (``POST .../LiveRecordings[/]``)
       becomes ``201 {"id": <fresh GUID>}``: a server that lets two racing starts win, exactly once.
-    - ``hide_control_plane``: ``/_emulator/...`` answers 404, so the target looks like a real server.
+    - ``tls``: (certificate, key) files: the proxy speaks HTTPS.
+    - ``guard_control_plane``: ``GET /_emulator/health`` passes (the emulator stays provable), every other
+      ``/_emulator`` request answers 403 and is recorded in ``control_attempts``: a run that may not use
+      the control plane must leave that list empty.
     """
 
     def __init__(
-        self, upstream: str, *, rewrite_first_429: bool = False, hide_control_plane: bool = False
+        self,
+        upstream: str,
+        *,
+        rewrite_first_429: bool = False,
+        guard_control_plane: bool = False,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.upstream_host, port = upstream.removeprefix("http://").split(":")
         self.upstream_port = int(port)
         self.rewritten = 0
+        self.control_attempts: list[str] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -140,8 +156,14 @@ class Proxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                if hide_control_plane and self.path.startswith("/_emulator"):
-                    self.send_response(404)
+                if (
+                    guard_control_plane
+                    and self.path.startswith("/_emulator")
+                    and (self.command, self.path) != ("GET", "/_emulator/health")
+                ):
+                    with proxy._lock:
+                        proxy.control_attempts.append(f"{self.command} {self.path}")
+                    self.send_response(403)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -186,9 +208,29 @@ class Proxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:  # (certificate, key): HTTPS in front of the plain emulator
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = self.url.replace("http://", "https://")
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path] | None:
+    """(certificate, key) for 127.0.0.1, made with the ``openssl`` command; ``None`` without it."""
+    if shutil.which("openssl") is None:
+        return None
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key

@@ -15,6 +15,7 @@ def test_two_workers_produce_merged_stats(emulator, tmp_path):
     result = run(
         "call-control",
         target=emulator.url,
+        allow_reset=True,
         users=4,
         spawn_rate=4,
         run_time="5s",

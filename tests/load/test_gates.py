@@ -5,13 +5,16 @@
 - An SLO set too tight fails an otherwise clean run with a JUnit failure naming operation, metric, limit.
 - An open-model run reports achieved vs target rate and an intended-start series; a target the generator
   cannot meet fails the run on ``rate_shortfall``.
+- A target that does not answer is refused by the preflight before Locust starts (exit 2, one line).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
-from load.runner import run
+from load.runner import REPO_ROOT, run
 
 
 def junit_failures(path) -> dict[str, str]:
@@ -27,6 +30,7 @@ def test_two_winning_starts_fail_the_race_invariant(cheating_proxy, emulator, tm
     result = run(
         "races",
         target=cheating_proxy.url,
+        allow_reset=True,
         users=3,
         spawn_rate=3,
         run_time="3s",
@@ -58,6 +62,7 @@ def test_too_tight_slo_fails_with_the_junit_message(emulator, tmp_path):
     result = run(
         "call-control",
         target=emulator.url,
+        allow_reset=True,
         users=2,
         spawn_rate=2,
         run_time="3s",
@@ -83,6 +88,7 @@ def test_open_model_reports_rate_and_intended_start_latency(emulator, tmp_path):
     result = run(
         "call-control",
         target=emulator.url,
+        allow_reset=True,
         users=3,
         spawn_rate=3,
         run_time="4s",
@@ -103,6 +109,7 @@ def test_missed_target_rate_fails_the_run(emulator, tmp_path):
     result = run(
         "uploads",
         target=emulator.url,
+        allow_reset=True,
         users=1,
         spawn_rate=1,
         run_time="3s",
@@ -116,16 +123,16 @@ def test_missed_target_rate_fails_the_run(emulator, tmp_path):
     assert "rate_shortfall" in junit_failures(result.paths["junit"])
 
 
-def test_unreachable_target_is_a_run_error(tmp_path):
-    result = run(
-        "reads",
-        target="http://127.0.0.1:9",
-        users=1,
-        spawn_rate=1,
-        run_time="5s",
-        out_dir=tmp_path,
-        slo_file=None,
-        rate=None,
+def test_unreachable_target_is_a_usage_error_before_locust_starts(tmp_path):
+    """The preflight runs first: an unreachable target is one line and exit 2, and no Locust process ran."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "load", "reads", "--target", "http://127.0.0.1:9", "--out-dir", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    assert result.exit_code == 3
-    assert any("unreachable" in note for note in result.summary["notes"])
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "target unreachable: http://127.0.0.1:9" in lines[0], proc.stderr
+    assert not (tmp_path / "locust-master.log").exists()

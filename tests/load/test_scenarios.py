@@ -49,6 +49,7 @@ def run_scenario(scenario, emulator, out_dir, slo_text=None):
     result = run(
         scenario,
         target=emulator.url,
+        allow_reset=True,
         users=users,
         spawn_rate=users,
         run_time=run_time,

@@ -1,20 +1,23 @@
-"""Plain-Python parts of load/ (no locust, no server): summary rows, SLO files, target files, the CLI.
+"""Plain-Python parts of load/ (no locust, no server): summary rows, SLO files, lines, TLS, the CLI.
 
 Each test names the behaviour a careless change would break: the row-name convention that keeps outcome
 rows out of the per-operation numbers, a typo in an SLO file being an error rather than a disabled gate,
-credentials never appearing in a repr, and the CLI's one-line usage errors with exit code 2.
+the lab's lines (usable, owned only when unambiguous, partitioned), TLS verified as configured, and the
+CLI's one-line usage errors with exit code 2.
 """
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 
 import pytest
 
-from load import slo, summary
-from load.runner import REPO_ROOT, UsageError, parse_run_time
-from load.target import Credentials, TargetConfigError, load_target_file, partition, resolve_admin
+from load import slo, summary, tls
+from load.lines import Line, lab_lines, partition
+from load.runner import REPO_ROOT, UsageError, build_commands, parse_run_time
+from recqual.target_config import resolve
 
 
 def row(name, n, failures=0, times=None, method="POST"):
@@ -97,34 +100,81 @@ def test_slo_gates_use_the_intended_series_in_open_model_runs():
     assert failed == {"p95_intended", "p99_intended"}
 
 
-def test_target_file_lines_credentials_and_partition(tmp_path, monkeypatch):
-    monkeypatch.delenv("RECQUAL_USER", raising=False)
-    monkeypatch.delenv("RECQUAL_PASSWORD", raising=False)
-    f = tmp_path / "target.toml"
-    f.write_text(
-        'lines = [{deviceName = "SEPA", directoryNumber = "1", user = "agent"},'
-        ' {deviceName = "SEPB", directoryNumber = "2"}, {deviceName = "SEPC", directoryNumber = "3"}]\n'
-        '[credentials.admin]\nusername = "boss"\npassword = "s3cret"\n'
-        '[credentials.agent]\nusername = "agent"\npassword = "pw"\n'
-    )
-    target = load_target_file(f)
-    assert target.admin == Credentials("boss", "s3cret")
-    assert "s3cret" not in repr(target) and "s3cret" not in repr(target.admin)
-    assert target.lines[0].owner == Credentials("agent", "pw")
-    assert [line.device_name for line in partition(target.lines, 0, 2)] == ["SEPA", "SEPC"]
-    assert [line.device_name for line in partition(target.lines, 1, 2)] == ["SEPB"]
-    assert resolve_admin(target, emulator=False).username == "boss"
-    monkeypatch.setenv("RECQUAL_USER", "env")
-    monkeypatch.setenv("RECQUAL_PASSWORD", "envpw")
-    assert resolve_admin(target, emulator=False) == Credentials("env", "envpw")
+LAB = """
+[target]
+url = "https://ucx.example.com"
+[credentials.l10]
+username = "boss"
+password = "s3cret-boss"
+[credentials.l1]
+username = "agent"
+password_env = "AGENT_PW"
+[[lines]]
+deviceName = "SEPA"
+directoryNumber = "1"
+role = "l1"
+[[lines]]
+deviceName = "SEPB"
+directoryNumber = "2"
+[[lines]]
+deviceName = "SEPC"
+directoryNumber = "3"
+[[lines]]
+deviceName = "SEPN"
+directoryNumber = "9"
+call = "none"
+"""
 
 
-def test_no_credentials_for_a_real_server_is_refused(monkeypatch):
-    monkeypatch.delenv("RECQUAL_USER", raising=False)
-    monkeypatch.delenv("RECQUAL_PASSWORD", raising=False)
-    assert resolve_admin(None, emulator=True) == Credentials("admin", "admin")
-    with pytest.raises(TargetConfigError, match="no credentials"):
-        resolve_admin(None, emulator=False)
+def lab_config(tmp_path, text=LAB):
+    f = tmp_path / "lab.toml"
+    f.write_text(text)
+    return resolve(target_file=f, env={"AGENT_PW": "from-env"}, cwd=tmp_path)
+
+
+def test_lab_lines_are_the_usable_ones_with_their_owner(tmp_path):
+    config = lab_config(tmp_path)
+    standing, idle = lab_lines(config, ["SEPA/1", "SEPC/3", "SEPN/9"])  # SEPB/2 failed the preflight
+    assert [line.label for line in standing] == ["SEPA/1", "SEPC/3"]
+    assert [line.label for line in idle] == ["SEPN/9"]
+    assert standing[0].owner is not None and standing[0].owner.username == "agent"
+    assert standing[0].owner.password == "from-env" and standing[1].owner is None
+    assert "from-env" not in repr(standing[0]) and "s3cret" not in repr(config)
+    assert [line.label for line in partition(standing, 0, 2)] == ["SEPA/1"]
+    assert [line.label for line in partition(standing, 1, 2)] == ["SEPC/3"]
+    with pytest.raises(ValueError):
+        partition(standing, 2, 2)
+
+
+def test_a_role_on_two_lines_owns_neither(tmp_path):
+    """/Mine and the body-less start would not say which line: such lines are driven by l10 only."""
+    text = LAB.replace('directoryNumber = "2"\n', 'directoryNumber = "2"\nrole = "l1"\n')
+    config = lab_config(tmp_path, text)
+    standing, _ = lab_lines(config, ["SEPA/1", "SEPB/2"])
+    assert [line.owner for line in standing] == [None, None]
+
+
+def test_lines_are_hashable_and_compare_by_value():
+    assert {Line("SEPA", "1"), Line("SEPA", "1")} == {Line("SEPA", "1")}
+
+
+def test_tls_context_follows_tls_verify(tmp_path):
+    strict = tls.context(True)
+    assert strict.verify_mode == ssl.CERT_REQUIRED and strict.check_hostname
+    loose = tls.context(False, cafile="ignored")
+    assert loose.verify_mode == ssl.CERT_NONE and not loose.check_hostname
+    with pytest.raises((OSError, ssl.SSLError)):
+        tls.context(str(tmp_path / "missing-ca.pem"))
+
+
+def test_locust_gets_the_resolved_tls_setting(tmp_path):
+    common = dict(users=1, spawn_rate=1, run_time="5s", out_dir=tmp_path)
+    main, _ = build_commands("reads", target="https://h:1", tls_verify=False, **common)
+    assert main[main.index("--recqual-tls-verify") + 1] == "false"
+    main, _ = build_commands("reads", target="https://h:1", tls_verify="/ca/bundle.pem", **common)
+    assert main[main.index("--recqual-tls-verify") + 1] == "/ca/bundle.pem"
+    main, _ = build_commands("reads", target="https://h:1", **common)
+    assert "--recqual-tls-verify" not in main
 
 
 @pytest.mark.parametrize("text, seconds", [("30", 30), ("45s", 45), ("2m", 120), ("1h30m", 5400)])
@@ -142,11 +192,18 @@ def test_bad_run_time_is_a_usage_error():
     [
         (["nope", "--target", "http://127.0.0.1:1"], "invalid choice: 'nope'"),
         (["races", "--target", "http://127.0.0.1:1", "--rate", "5"], "--rate does not apply to races"),
-        (["reads", "--target", "127.0.0.1:1"], "target must be http(s)://host[:port]"),
+        (["reads", "--target", "127.0.0.1:1"], "--target must be an http(s) URL"),
+        (["reads", "--target", "http://u:p@127.0.0.1:1"], "not in the URL"),
         (["reads", "--target", "http://127.0.0.1:1", "--run-time", "soon"], "run time 'soon'"),
+        (["reads", "--target", "http://127.0.0.1:1", "--target-file", "nope.toml"], "target file not found"),
+        (["reads", "--target", "http://127.0.0.1:1", "--tls-verify", "no-such-ca.pem"], "no CA bundle file"),
+        (["reads"], "no target"),
     ],
 )
-def test_cli_usage_errors_are_one_line_and_exit_2(args, message):
+def test_cli_usage_errors_are_one_line_and_exit_2(args, message, monkeypatch):
+    """Everything the run cannot use is refused before Locust starts: one line, exit 2."""
+    for name in ("RECQUAL_TARGET", "RECQUAL_TARGET_FILE", "RECQUAL_PREFLIGHT"):
+        monkeypatch.delenv(name, raising=False)
     proc = subprocess.run(
         [sys.executable, "-m", "load", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
     )
@@ -155,22 +212,25 @@ def test_cli_usage_errors_are_one_line_and_exit_2(args, message):
     assert len(lines) == 1 and message in lines[0], proc.stderr
 
 
-def test_target_file_in_the_contract_suites_format(tmp_path, monkeypatch):
-    """One target file serves both suites: [target], [credentials.l10], password_env, [[lines]] role."""
-    monkeypatch.delenv("RECQUAL_USER", raising=False)
-    monkeypatch.delenv("RECQUAL_PASSWORD", raising=False)
-    monkeypatch.setenv("UCX_ADMIN_PW", "from-env")
-    f = tmp_path / "target.toml"
-    f.write_text(
-        '[target]\nurl = "https://ucx.example.com"\n'
-        '[credentials.l10]\nusername = "qual-admin"\npassword_env = "UCX_ADMIN_PW"\n'
-        '[credentials.l1]\nusername = "agent"\npassword = "pw"\n'
-        '[[lines]]\ndeviceName = "SEPA"\ndirectoryNumber = "1"\nrole = "l1"\n'
-        '[[lines]]\ndeviceName = "SEPB"\ndirectoryNumber = "2"\n'
+@pytest.mark.parametrize("which", ["missing", "other-target"])
+def test_a_given_preflight_must_be_this_targets(which, tmp_path, monkeypatch):
+    """RECQUAL_PREFLIGHT (from recqual qualify) is read, never replaced: a wrong one is exit 2, one line."""
+    path = tmp_path / "preflight.json"
+    if which == "other-target":
+        path.write_text(
+            '{"url": "http://127.0.0.1:2", "server": "server", "control_plane": "absent", '
+            '"control_allowed": false, "reset_allowed": false, "clock_offset_s": null, '
+            '"retention_days": null}'
+        )
+    monkeypatch.setenv("RECQUAL_PREFLIGHT", str(path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "load", "reads", "--target", "http://127.0.0.1:1", "--out-dir", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    target = load_target_file(f)
-    assert target.admin == Credentials("qual-admin", "from-env")
-    assert target.lines[0].owner == Credentials("agent", "pw") and target.lines[1].owner is None
-    monkeypatch.delenv("UCX_ADMIN_PW")
-    with pytest.raises(TargetConfigError, match="UCX_ADMIN_PW"):
-        load_target_file(f)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    expected = "not a usable preflight.json" if which == "missing" else "not of http://127.0.0.1:1"
+    assert len(lines) == 1 and expected in lines[0], proc.stderr
