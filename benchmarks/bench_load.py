@@ -159,6 +159,7 @@ def run_recqual(target: str, users: int, seconds: int, out: Path) -> tuple[float
         out_dir=out,
         slo_file=None,
         rate=None,
+        allow_reset=True,  # the benchmark's own emulator: its control plane sets the scene
         extra=[
             "--recqual-think-min",
             "0",

@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from contract.failures import ReadOnlyViolation, TargetError, truncate
+from recqual.target_config import ssl_verify
 
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 REDACTED = "[REDACTED]"
@@ -296,7 +297,7 @@ class ClientConfig:
         """One connection pool per session, shared by all identities (auth is per request)."""
         with self._lock:
             if self._http is None:
-                transport = self.transport or httpx.HTTPTransport(verify=self.verify, retries=1)
+                transport = self.transport or httpx.HTTPTransport(verify=ssl_verify(self.verify), retries=1)
                 self._http = httpx.Client(
                     base_url=self.base_url,
                     timeout=httpx.Timeout(self.timeout),

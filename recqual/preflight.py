@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from recqual.errors import RecqualError
-from recqual.target_config import LEVELS, ROLE_NAMES, LineSpec, TargetConfig
+from recqual.target_config import LEVELS, ROLE_NAMES, LineSpec, TargetConfig, ssl_verify
 
 RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
 LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
@@ -143,7 +143,9 @@ class Probe:
         self.url = config.url
         self.deadline = deadline
         timeout = httpx.Timeout(min(config.request_timeout_s, 5.0), connect=5.0)
-        self.client = httpx.Client(verify=config.tls_verify, timeout=timeout, follow_redirects=False)
+        self.client = httpx.Client(
+            verify=ssl_verify(config.tls_verify), timeout=timeout, follow_redirects=False
+        )
 
     def close(self) -> None:
         self.client.close()

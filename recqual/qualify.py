@@ -39,6 +39,8 @@ LOAD_SCENARIOS = ("call-control", "races")
 CONTRACT_TIMEOUT_S = 30 * 60
 CLEANUP_GRACE_S = 20.0
 """How long an interrupted suite may take to stop what it started before it is killed."""
+LOAD_CLEANUP_GRACE_S = 90.0
+"""The load pass's sweep on a lab or across workers can take up to 75 s (load/README.md)."""
 LOAD_TIMEOUT_S = 10 * 60
 
 
@@ -241,7 +243,7 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
                 code = -1
             finally:
                 if process.poll() is None:  # interrupted: its sweep stops what it started
-                    interrupt(process)
+                    interrupt(process, LOAD_CLEANUP_GRACE_S)
         summary_path = run_dir / "summary.json"
         summary = load_json(summary_path) if summary_path.is_file() else {}
         summary.setdefault("exit_code", code)

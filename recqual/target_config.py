@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import math
 import os
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,6 +155,12 @@ class TargetConfig:
             source=self.source,
             target_file=self.target_file,
         )
+
+
+def ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """What an HTTP client takes for ``tls_verify``: a CA bundle path becomes a context that trusts
+    that bundle only (httpx deprecated plain paths); ``True``/``False`` pass through."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
 def normalise_url(url: str, *, key: str = "--target") -> str:
