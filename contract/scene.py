@@ -201,17 +201,28 @@ class Scene:
         return 1 if self.control is not None else len(self._standing)
 
     def line_with_call(
-        self, *, level: int = 1, direction: int = 1, stem: str = "live", owned: bool = True
+        self,
+        *,
+        level: int = 1,
+        direction: int = 1,
+        stem: str = "live",
+        owned: bool = True,
+        role: str | None = None,
+        not_role: str | None = None,
     ) -> tuple[User | None, Call]:
         """A line with a connected call, for this check alone, and its owner (the user whose own line
         it is). Emulator: a fresh user of ``level`` and a call placed on their line. Lab: a declared
         standing-call line lent until the check ends (its owner is the declared ``role`` user, of
-        whatever level the file says); ``owned`` asks for a line that has an owner."""
+        whatever level the file says); ``owned`` asks for a line that has an owner.
+
+        ``role`` asks for the own line of that role's user (lab: a line declared with that role; on the
+        emulator a fresh user of the role's level); ``not_role`` for a line that is not that role's
+        user's own (lab: declared with another role; on the emulator any fresh user's line is)."""
         if self.control is not None:
-            user = self.new_user(level, stem=stem)
+            user = self.new_user(LEVELS[role] if role is not None else level, stem=stem)
             assert user.line is not None
             return user, self.connect(user.line, direction=direction)
-        spec = self._lend(owned=owned)
+        spec = self._lend(owned=owned, role=role, not_role=not_role)
         owner = self.users.get(spec.role) if spec.role else None
         line = Line(spec.device_name, spec.directory_number, owner.username if owner else None, spec.role)
         call = Call("", line, spec.direction, spec.remote_party, None, None, line.username)
@@ -248,16 +259,34 @@ class Scene:
         owner = self.users.get(spec.role) if spec.role else None
         return Line(spec.device_name, spec.directory_number, owner.username if owner else None, spec.role)
 
-    def _lend(self, *, owned: bool) -> LineSpec:
-        with self._lock:
-            spec = next(
-                (ln for ln in self._standing if ln.label not in self._lent and (ln.role or not owned)), None
+    def _lend(self, *, owned: bool, role: str | None = None, not_role: str | None = None) -> LineSpec:
+        def fits(ln: LineSpec, *, free: bool = True) -> bool:
+            return (
+                (ln.label not in self._lent or not free)
+                and bool(ln.role or not owned)
+                and (role is None or ln.role == role)
+                and (not_role is None or (ln.role is not None and ln.role != not_role))
             )
+
+        with self._lock:
+            spec = next((ln for ln in self._standing if fits(ln)), None)
             if spec is None:
                 pytest.skip(
                     'needs a declared [[lines]] entry with call = "standing"'
-                    + (" and a role" if owned else "")
-                    + " that no other part of this check holds"
+                    + (
+                        f' and role = "{role}" (a line of that role\'s own user)'
+                        if role is not None
+                        else f' and a role other than "{not_role}" (another user\'s line)'
+                        if not_role is not None
+                        else " and a role"
+                        if owned
+                        else ""
+                    )
+                    + (
+                        " that no other part of this check holds"
+                        if any(fits(ln, free=False) for ln in self._standing)
+                        else "; this target file declares none (among its usable lines)"
+                    )
                 )
             self._lent.add(spec.label)
         self._cleanups.append(lambda: self._give_back(spec))

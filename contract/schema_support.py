@@ -34,8 +34,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
 import schemathesis
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.specs.openapi import checks as oa_checks
+from schemathesis import checks as oa_checks
+from schemathesis.checks import Failure, FailureGroup
 
 import specs
 from contract import expect
