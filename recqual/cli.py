@@ -9,7 +9,8 @@
     recqual diff BASELINE CURRENT            compare two summary.json files
 
 Exit codes: 0 qualified / no regression, 1 not qualified / regression, 2 configuration or preflight
-error (always one line on stderr, never a traceback), 4 the run itself broke (internal error, Ctrl-C).
+error (always one line on stderr, never a traceback), 3 partial (qualified, but fewer checks ran than
+--min-coverage asks), 4 the run itself broke (internal error, Ctrl-C).
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def build_parser() -> Parser:
     q.add_argument("--seed", type=int, help="Hypothesis seed (default: random, printed in the report)")
     q.add_argument("--max-rps", type=float, help="cap on the conformance suite's request rate")
     q.add_argument("--skip-load", action="store_true", help="conformance suite only")
+    q.add_argument(
+        "--min-coverage",
+        type=float,
+        metavar="PCT",
+        help="a qualified run where fewer than PCT%% of the checks ran is PARTIAL (exit 3)",
+    )
 
     c = commands.add_parser("check-target", help="the preflight alone: what the server is, what would run")
     _target_options(c)
@@ -149,6 +156,8 @@ def run_passthrough(module_args: list[str]) -> int:
 
 
 def cmd_qualify(args: argparse.Namespace) -> int:
+    if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
+        raise UsageError(f"--min-coverage is a percentage from 0 to 100, got {args.min_coverage:g}")
     config = _config(args)
     options = QualifyOptions(
         config=config,
@@ -158,6 +167,7 @@ def cmd_qualify(args: argparse.Namespace) -> int:
         seed=args.seed,
         allow_reset=args.allow_reset,
         skip_load=args.skip_load,
+        min_coverage=args.min_coverage,
     )
     code, _ = qualify(options)
     return code

@@ -44,7 +44,7 @@ def compare(
             raise ValueError(f"{name} is not a {SCHEMA} file (schema: {doc.get('schema')!r})")
     diff = Diff()
     if baseline["verdict"] == "qualified" and current["verdict"] != "qualified":
-        diff.regressions.append("verdict: qualified -> not-qualified")
+        diff.regressions.append(f"verdict: qualified -> {current['verdict']}")
     elif baseline["verdict"] != current["verdict"]:
         diff.notes.append(f"verdict: {baseline['verdict']} -> {current['verdict']}")
 

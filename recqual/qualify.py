@@ -32,6 +32,7 @@ from recqual.summary import build_summary, load_json, write_summary
 from recqual.target_config import TargetConfig, child_arguments
 
 PROFILES = ("strict", "documented", "read-only")
+EXIT_CODES = {"qualified": 0, "not-qualified": 1, "partial": 3}
 ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
 """The preflight.json the children read: what the parent learnt, so they never probe differently."""
 TargetKind = Literal["embedded-emulator", "emulator", "server"]
@@ -53,6 +54,7 @@ class QualifyOptions:
     seed: int | None = None
     allow_reset: bool = False
     skip_load: bool = False
+    min_coverage: float | None = None
     extra_contract_args: list[str] = field(default_factory=list)
 
 
@@ -331,14 +333,15 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
         contract_exit=contract_exit,
         load_summaries=load_summaries,
         load_skipped=load_skipped,
+        min_coverage=options.min_coverage,
     )
     write_summary(summary, out / "summary.json")
     write_html(summary, out / "summary.html")
-    verdict = "QUALIFIED" if summary["verdict"] == "qualified" else "NOT QUALIFIED"
-    progress.note(f"{verdict}: {out / 'summary.html'}")
+    progress.note(f"report: {out / 'summary.html'}")
     for reason in summary["reasons"]:
         progress.note(f"- {reason}")
-    return (0 if summary["verdict"] == "qualified" else 1), out
+    print(summary["verdict_line"], flush=True)  # the last line, on stdout: what a release manager reads
+    return EXIT_CODES[summary["verdict"]], out
 
 
 def child_environment(config: TargetConfig) -> dict[str, str]:

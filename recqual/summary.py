@@ -4,8 +4,11 @@ The page (`summary.html`), the pre-upgrade diff and any CI tooling read this fil
 raw outputs, so its shape changes only with a new `schema` value. Shape of `recqual.summary/1`:
 
     schema        "recqual.summary/1"
-    verdict       "qualified" | "not-qualified"
+    verdict       "qualified" | "not-qualified" | "partial" (qualified, but below --min-coverage)
     reasons       [str]                       why not qualified (empty when qualified)
+    coverage      {checks, ran, percent, failed, deviations, skipped, skip_reasons{reason: count},
+                   min_coverage}             what ran: the verdict's second half
+    verdict_line  str                         the last line recqual prints (stdout)
     target        {url, kind, profile}
     run           {started, finished, duration_s, seed, quick, versions{...}}
     families      [str]                       the check families, in display order
@@ -107,6 +110,64 @@ def merge_races(load_summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, An
     return {"rounds": rounds, "violations": violations, "examples": examples[:10]}
 
 
+_SKIP_REASONS: tuple[tuple[str, str], ...] = (
+    ("read-only profile", "read-only profile"),
+    ("emulator control plane", "need the emulator"),
+    ("no credentials for role l0", "need an l0 user"),
+    ("no credentials for role l1", "need an l1 user"),
+    ("no credentials for role l2", "need an l2 user"),
+    ("no credentials for role l10", "need an l10 user"),
+    ('call = "none"', "need a no-call line"),
+    ('call = "standing"', "need a standing-call line"),
+    ("retention_days", "need a declared retention"),
+)
+"""Skip messages grouped into the few causes a person can act on (the first match wins)."""
+
+
+def skip_reason(message: str) -> str:
+    for fragment, reason in _SKIP_REASONS:
+        if fragment in message:
+            return reason
+    text = message.removeprefix("Skipped: ").strip()
+    return text[:60] + ("..." if len(text) > 60 else "")
+
+
+def coverage(checks: list[Mapping[str, Any]], min_coverage: float | None = None) -> dict[str, Any]:
+    """How much of the suite ran: a QUALIFIED verdict is only as strong as what it rests on."""
+    outcomes = [c.get("outcome") for c in checks]
+    skipped = [c for c in checks if c.get("outcome") == "skipped"]
+    reasons: dict[str, int] = {}
+    for check in skipped:
+        key = skip_reason(str(check.get("message") or ""))
+        reasons[key] = reasons.get(key, 0) + 1
+    ran = len(checks) - len(skipped)
+    return {
+        "checks": len(checks),
+        "ran": ran,
+        "percent": round(100.0 * ran / len(checks), 1) if checks else 0.0,
+        "failed": outcomes.count("failed"),
+        "deviations": outcomes.count("deviation"),
+        "skipped": len(skipped),
+        "skip_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "min_coverage": min_coverage,
+    }
+
+
+def verdict_line(verdict: str, cover: Mapping[str, Any]) -> str:
+    """``QUALIFIED: 251/290 checks ran (87%), 0 failed, 3 deviations; 39 skipped (30 need an l0 user)``."""
+    word = {"qualified": "QUALIFIED", "partial": "PARTIAL", "not-qualified": "NOT QUALIFIED"}[verdict]
+    line = (
+        f"{word}: {cover['ran']}/{cover['checks']} checks ran ({cover['percent']:.0f}%), "
+        f"{cover['failed']} failed, {cover['deviations']} deviation{'s' if cover['deviations'] != 1 else ''}"
+    )
+    if cover["skipped"]:
+        why = ", ".join(f"{n} {reason}" for reason, n in cover["skip_reasons"].items())
+        line += f"; {cover['skipped']} skipped ({why})"
+    if verdict == "partial":
+        line += f"; below --min-coverage {cover['min_coverage']:g}%"
+    return line
+
+
 def verdict_reasons(
     checks: list[Mapping[str, Any]],
     contract_exit: int | None,
@@ -140,10 +201,15 @@ def build_summary(
     contract_exit: int | None,
     load_summaries: Mapping[str, Mapping[str, Any]],
     load_skipped: str | None = None,
+    min_coverage: float | None = None,
 ) -> dict[str, Any]:
     checks = list(contract.get("checks") or [])
     races = merge_races(load_summaries)
     reasons = verdict_reasons(checks, contract_exit, load_summaries, races)
+    cover = coverage(checks, min_coverage)
+    verdict = "not-qualified" if reasons else "qualified"
+    if verdict == "qualified" and min_coverage is not None and cover["percent"] < min_coverage:
+        verdict = "partial"
     load: dict[str, Any]
     if load_skipped:
         load = {"skipped": load_skipped}
@@ -159,8 +225,10 @@ def build_summary(
         }
     return {
         "schema": SCHEMA,
-        "verdict": "not-qualified" if reasons else "qualified",
+        "verdict": verdict,
         "reasons": reasons,
+        "coverage": cover,
+        "verdict_line": verdict_line(verdict, cover),
         "target": dict(target),
         "run": dict(run),
         "families": list(FAMILIES),
