@@ -42,6 +42,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from load import SCENARIOS
 from load.slo import EXIT_RUN_ERROR
@@ -136,6 +137,35 @@ def build_commands(
     out_dir = Path(out_dir).absolute()
     slo_file = Path(slo_file).absolute() if slo_file is not None else None
     target_file = Path(target_file).absolute() if target_file is not None else None
+    _check_arguments(
+        target=target, users=users, spawn_rate=spawn_rate, run_time=run_time, rate=rate, workers=workers
+    )
+    file = str(locustfile(scenario))
+    load = ["--headless", "-H", target, "-u", str(users), "-r", str(spawn_rate), "-t", run_time]
+    main = [*_locust(file), *load, *_report_options(out_dir)]
+    if slo_file is not None:
+        main += ["--recqual-slo-file", str(slo_file)]
+    if rate is not None:
+        main += ["--recqual-rate", str(rate)]
+    if target_file is not None:
+        main += ["--recqual-target-file", str(target_file)]
+    if tls_verify is not True:
+        main += ["--recqual-tls-verify", "false" if tls_verify is False else str(tls_verify)]
+    worker_cmds: list[list[str]] = []
+    if workers:
+        port = master_port or free_port()
+        main += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+        main += ["--expect-workers", str(workers), "--expect-workers-max-wait", str(WORKER_WAIT_S)]
+        worker = [*_locust(file), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+        worker_cmds = [list(worker) for _ in range(workers)]
+    main += list(extra)
+    return main, worker_cmds
+
+
+def _check_arguments(
+    *, target: str, users: int, spawn_rate: float, run_time: str, rate: float | None, workers: int
+) -> None:
+    """``UsageError`` for an argument Locust would reject late, or take for something else."""
     if users < 1:
         raise UsageError("users must be >= 1")
     if spawn_rate <= 0:
@@ -149,73 +179,19 @@ def build_commands(
     if "@" in target.split("/")[2]:
         raise UsageError("put credentials in RECQUAL_USER/RECQUAL_PASSWORD or a target file, not in the URL")
     parse_run_time(run_time)
-    file = str(locustfile(scenario))
-    python = sys.executable
-    main = [
-        python,
-        "-m",
-        "locust",
-        "-f",
-        file,
-        "--headless",
-        "-H",
-        target,
-        "-u",
-        str(users),
-        "-r",
-        str(spawn_rate),
-        "-t",
-        run_time,
-        "--html",
-        str(out_dir / "report.html"),
-        "--csv",
-        str(out_dir / "stats"),
-        "--csv-full-history",
-        "--json-file",
-        str(out_dir / "locust"),
-        "--only-summary",
-        "--recqual-out-dir",
-        str(out_dir),
+
+
+def _locust(file: str) -> list[str]:
+    """This interpreter's Locust on one locustfile: the same environment as the caller's."""
+    return [sys.executable, "-m", "locust", "-f", file]
+
+
+def _report_options(out_dir: Path) -> list[str]:
+    """Locust's HTML, CSV and JSON reports, and recqual's summary and JUnit, all in ``out_dir``."""
+    return [
+        *("--html", str(out_dir / "report.html"), "--csv", str(out_dir / "stats"), "--csv-full-history"),
+        *("--json-file", str(out_dir / "locust"), "--only-summary", "--recqual-out-dir", str(out_dir)),
     ]
-    if slo_file is not None:
-        main += ["--recqual-slo-file", str(slo_file)]
-    if rate is not None:
-        main += ["--recqual-rate", str(rate)]
-    if target_file is not None:
-        main += ["--recqual-target-file", str(target_file)]
-    if tls_verify is not True:
-        main += ["--recqual-tls-verify", "false" if tls_verify is False else str(tls_verify)]
-    worker_cmds: list[list[str]] = []
-    if workers:
-        port = master_port or free_port()
-        main += [
-            "--master",
-            "--master-bind-host",
-            "127.0.0.1",
-            "--master-bind-port",
-            str(port),
-            "--expect-workers",
-            str(workers),
-            "--expect-workers-max-wait",
-            str(WORKER_WAIT_S),
-        ]
-        worker_cmds = [
-            [
-                python,
-                "-m",
-                "locust",
-                "-f",
-                file,
-                "--worker",
-                "--master-host",
-                "127.0.0.1",
-                "--master-port",
-                str(port),
-            ]
-            for _ in range(workers)
-        ]
-    main += list(extra)
-    return main, worker_cmds
 
 
 def _env(preflight: Path) -> dict[str, str]:
@@ -331,55 +307,56 @@ def run(
         target_file=config.target_file,
         tls_verify=config.tls_verify,
     )
+    preflight = _prepare_run_dir(config, out_dir, allow_reset=allow_reset)
+    if timeout_s is None:
+        timeout_s = parse_run_time(run_time) + MARGIN_S + (WORKER_WAIT_S if workers else 0)
+    started = time.monotonic()
+    ended = _run_processes(main_cmd, worker_cmds, out_dir, _env(preflight), timeout_s)
+    summary = _read_summary(out_dir / "summary.json")
+    return LoadResult(
+        exit_code=EXIT_RUN_ERROR if summary is None else ended.exit_code,  # no summary: no verdict
+        run_dir=out_dir,
+        command=main_cmd,
+        summary=summary,
+        timed_out=ended.timed_out,
+        interrupted=ended.interrupted,
+        duration_s=round(time.monotonic() - started, 2),
+        paths=_report_paths(out_dir, preflight),
+    )
+
+
+def _prepare_run_dir(config: TargetConfig, out_dir: Path, *, allow_reset: bool) -> Path:
+    """The run directory, rid of an earlier run's verdict (a summary found after the run must be this
+    run's: none means the run broke), and the preflight the Locust processes read."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("summary.json", "junit.xml"):
         (out_dir / stale).unlink(missing_ok=True)
-    preflight = preflight_for(config, out_dir, allow_reset=allow_reset)
-    limit = (
-        timeout_s
-        if timeout_s is not None
-        else parse_run_time(run_time) + MARGIN_S + (WORKER_WAIT_S if workers else 0)
-    )
-    env = _env(preflight)
-    started = time.monotonic()
-    logs = []
+    return preflight_for(config, out_dir, allow_reset=allow_reset)
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """How the master process ended: its exit code, or stopped (timeout, interruption: exit 3, the run
+    broke, whatever it wrote)."""
+
+    exit_code: int
+    timed_out: bool = False
+    interrupted: bool = False
+
+
+def _run_processes(
+    main_cmd: list[str], worker_cmds: list[list[str]], out_dir: Path, env: dict[str, str], limit: float
+) -> _Ended:
+    """Start the master and its workers (each logging to its own file), wait for the master at most
+    ``limit`` seconds, then give the workers a moment; whatever happens, stop them all, close the logs."""
+    logs: list[IO[bytes]] = []
     procs: list[subprocess.Popen] = []
-    timed_out = interrupted = False
     try:
-        master_log = open(out_dir / "locust-master.log", "wb")  # noqa: SIM115  (closed in finally)
-        logs.append(master_log)
-        master = subprocess.Popen(
-            main_cmd,
-            stdout=master_log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
+        master = _spawn(main_cmd, out_dir / "locust-master.log", env, logs)
         procs.append(master)
         for i, cmd in enumerate(worker_cmds):
-            worker_log = open(out_dir / f"locust-worker-{i}.log", "wb")  # noqa: SIM115
-            logs.append(worker_log)
-            procs.append(
-                subprocess.Popen(
-                    cmd,
-                    stdout=worker_log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent,
-                )
-            )
-        try:
-            exit_code = master.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _stop(master, grace=STOP_GRACE_S)
-            exit_code = EXIT_RUN_ERROR
-        except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, through python -m load): stop, sweep, report
-            interrupted = True
-            _stop(master, grace=STOP_GRACE_S)
-            exit_code = EXIT_RUN_ERROR
+            procs.append(_spawn(cmd, out_dir / f"locust-worker-{i}.log", env, logs))
+        ended = _wait_for_master(master, limit)
         for worker in procs[1:]:
             try:
                 worker.wait(timeout=15)
@@ -390,34 +367,53 @@ def run(
             _stop(proc, grace=5)
         for handle in logs:
             handle.close()
-    summary = None
-    summary_path = out_dir / "summary.json"
-    if summary_path.exists():
-        try:
-            summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        except ValueError:
-            summary = None
-    if summary is None:
-        exit_code = EXIT_RUN_ERROR  # no verdict (crash, workers missing, killed): the run itself broke
-    if timed_out or interrupted:
-        exit_code = EXIT_RUN_ERROR
-    paths = {
+    return ended
+
+
+def _spawn(cmd: list[str], log_path: Path, env: dict[str, str], logs: list[IO[bytes]]) -> subprocess.Popen:
+    """One Locust process in its own session (so it can be signalled as a group), output to ``log_path``;
+    the log joins ``logs`` before the process starts, so the caller closes it whatever happens."""
+    handle = open(log_path, "wb")  # noqa: SIM115  (closed by the caller, in its finally)
+    logs.append(handle)
+    return subprocess.Popen(
+        cmd,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+
+
+def _wait_for_master(master: subprocess.Popen, limit: float) -> _Ended:
+    try:
+        return _Ended(master.wait(timeout=limit))
+    except subprocess.TimeoutExpired:
+        _stop(master, grace=STOP_GRACE_S)
+        return _Ended(EXIT_RUN_ERROR, timed_out=True)
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, through python -m load): stop, sweep, report
+        _stop(master, grace=STOP_GRACE_S)
+        return _Ended(EXIT_RUN_ERROR, interrupted=True)
+
+
+def _read_summary(path: Path) -> dict | None:
+    """The master's summary.json, or ``None`` when it wrote none (or an unreadable one)."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def _report_paths(out_dir: Path, preflight: Path) -> dict[str, Path]:
+    return {
         "html": out_dir / "report.html",
         "csv_stats": out_dir / "stats_stats.csv",
         "csv_history": out_dir / "stats_stats_history.csv",
         "json": out_dir / "locust.json",
-        "summary": summary_path,
+        "summary": out_dir / "summary.json",
         "junit": out_dir / "junit.xml",
         "log": out_dir / "locust-master.log",
         "preflight": preflight,
     }
-    return LoadResult(
-        exit_code=exit_code,
-        run_dir=out_dir,
-        command=main_cmd,
-        summary=summary,
-        timed_out=timed_out,
-        interrupted=interrupted,
-        duration_s=round(time.monotonic() - started, 2),
-        paths=paths,
-    )
