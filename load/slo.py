@@ -132,70 +132,64 @@ class Check:
 def evaluate(summary: dict, config: dict) -> list[Check]:
     """Every gate that applies to this summary, passed or not, in a stable order."""
     checks: list[Check] = []
-    run = config.get("run", {})
-    defaults = config.get("defaults", {})
-    per_op = config.get("operations", {})
-    open_model = summary.get("rate") is not None
     for op, stats in summary.get("operations", {}).items():
-        if not stats.get("count"):
-            continue
-        limits = {**defaults, **per_op.get(op, {})}
-        if run.get("latency_gates", True):
-            source = stats.get("intended") if open_model and stats.get("intended") else stats
-            suffix = "_intended" if source is not stats else ""
-            for pct in ("p95", "p99"):
-                if f"{pct}_ms" in limits:
-                    limit, actual = float(limits[f"{pct}_ms"]), float(source.get(pct, 0.0))
-                    checks.append(Check(op, pct + suffix, limit, actual, actual <= limit, "ms"))
-        if "max_failure_ratio" in limits:
-            ratio = stats.get("failures", 0) / stats["count"]
-            limit = float(limits["max_failure_ratio"])
-            checks.append(Check(op, "failure_ratio", limit, round(ratio, 6), ratio <= limit))
+        if stats.get("count"):
+            checks += _operation_checks(op, stats, config, open_model=summary.get("rate") is not None)
+    return checks + _run_checks(summary, config)
+
+
+def _operation_checks(op: str, stats: dict, config: dict, *, open_model: bool) -> list[Check]:
+    """Latency (the intended-start series in an open-model run) and failure ratio of one operation."""
+    checks: list[Check] = []
+    limits = {**config.get("defaults", {}), **config.get("operations", {}).get(op, {})}
+    if config.get("run", {}).get("latency_gates", True):
+        source = (stats.get("intended") if open_model else None) or stats
+        suffix = "_intended" if source is not stats else ""
+        for pct in ("p95", "p99"):
+            if f"{pct}_ms" in limits:
+                limit, actual = float(limits[f"{pct}_ms"]), float(source.get(pct, 0.0))
+                checks.append(Check(op, pct + suffix, limit, actual, actual <= limit, "ms"))
+    if "max_failure_ratio" in limits:
+        ratio = stats.get("failures", 0) / stats["count"]
+        limit = float(limits["max_failure_ratio"])
+        checks.append(Check(op, "failure_ratio", limit, round(ratio, 6), ratio <= limit))
+    return checks
+
+
+def _run_checks(summary: dict, config: dict) -> list[Check]:
+    """The whole-run gates of ``[run]`` and ``[capacity]`` that apply to this summary."""
+    checks: list[Check] = []
+    run = config.get("run", {})
     totals = summary.get("totals", {})
     if "min_rps" in run:
         actual = float(totals.get("rps", 0.0))
         checks.append(Check("*", "min_rps", float(run["min_rps"]), actual, actual >= run["min_rps"], "req/s"))
     races = summary.get("races") or {}
     if "max_race_violations" in run and races.get("rounds"):
-        actual = races.get("violations", 0)
-        checks.append(
-            Check(
-                "*",
-                "race_violations",
-                run["max_race_violations"],
-                actual,
-                actual <= run["max_race_violations"],
-            )
-        )
+        checks.append(_at_most("race_violations", run["max_race_violations"], races.get("violations", 0)))
     rate = summary.get("rate")
     if rate and "max_rate_shortfall" in run and rate.get("target"):
         shortfall = max(0.0, 1.0 - float(rate.get("achieved", 0.0)) / float(rate["target"]))
-        checks.append(
-            Check(
-                "*",
-                "rate_shortfall",
-                float(run["max_rate_shortfall"]),
-                round(shortfall, 4),
-                shortfall <= run["max_rate_shortfall"],
-            )
-        )
+        limit = float(run["max_rate_shortfall"])
+        checks.append(Check("*", "rate_shortfall", limit, round(shortfall, 4), shortfall <= limit))
     cleanup = summary.get("cleanup")
     if cleanup is not None and "max_leftover_live" in run:
-        actual = int(cleanup.get("leftover_live", 0))
         checks.append(
-            Check("*", "leftover_live", run["max_leftover_live"], actual, actual <= run["max_leftover_live"])
+            _at_most("leftover_live", run["max_leftover_live"], int(cleanup.get("leftover_live", 0)))
         )
     if "max_exceptions" in run:
-        actual = int(totals.get("exceptions", 0))
-        checks.append(
-            Check("*", "exceptions", run["max_exceptions"], actual, actual <= run["max_exceptions"])
-        )
+        checks.append(_at_most("exceptions", run["max_exceptions"], int(totals.get("exceptions", 0))))
     capacity = summary.get("capacity")
     if capacity and config.get("capacity", {}).get("min_knee_users"):
         limit = config["capacity"]["min_knee_users"]
         knee = capacity.get("knee_users") or 0
         checks.append(Check("*", "min_knee_users", limit, knee, knee >= limit, "users"))
     return checks
+
+
+def _at_most(metric: str, limit: float, actual: float) -> Check:
+    """A whole-run gate with a maximum (limit and actual kept as given: counts stay integers)."""
+    return Check("*", metric, limit, actual, actual <= limit)
 
 
 def apply(summary: dict, config: dict) -> list[Check]:

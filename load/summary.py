@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -109,47 +110,11 @@ def build(
     ``num_failures``, ``response_times``, ``max_response_time``); ``errors`` are serialized Locust errors
     (``name``, ``method``, ``error``, ``occurrences``).
     """
-    operations: dict[str, dict[str, Any]] = {}
-    races: dict[str, dict[str, int]] = {}
-    intended: dict[str, dict[str, float]] = {}
-    outcomes: dict[str, dict[str, int]] = {}
-    total_requests = total_failures = 0
-    for row in rows:
-        kind, op, code = classify(str(row["name"]))
-        count, failures = int(row.get("num_requests") or 0), int(row.get("num_failures") or 0)
-        if kind == "operation":
-            total_requests += count
-            total_failures += failures
-            entry = operations.setdefault(op, {"method": row.get("method", "")})
-            entry.update({"count": count, "failures": failures, **latency(row)})
-        elif kind == "outcome":
-            assert code is not None
-            outcomes.setdefault(op, {})[code] = outcomes.get(op, {}).get(code, 0) + count
-        elif kind == "intended":
-            intended[op] = latency(row)
-        else:
-            races[op] = {"rounds": count, "violations": failures}
-    for op, entry in operations.items():
-        entry["outcomes"] = dict(sorted(outcomes.get(op, {}).items()))
-        entry["rps"] = round(entry["count"] / duration_s, 3) if duration_s > 0 else 0.0
-        if op in intended:
-            entry["intended"] = intended[op]
+    folded = _fold_rows(rows, duration_s)
+    operations, races, total_requests = folded.operations, folded.races, folded.requests
     errors = list(errors)
-    race_examples = [
-        f"{e['error']} (x{e.get('occurrences', 1)})"
-        for e in errors
-        if str(e.get("name", "")).startswith(_RACE_PREFIX)
-    ]
-    failure_list = [
-        {
-            "operation": classify(str(e.get("name", "")))[1],
-            "message": str(e.get("error", "")),
-            "occurrences": int(e.get("occurrences", 1)),
-        }
-        for e in errors
-        if not str(e.get("name", "")).startswith(_RACE_PREFIX)
-    ]
-    failure_list.sort(key=lambda e: -e["occurrences"])
+    race_examples = [f"{e['error']} (x{e.get('occurrences', 1)})" for e in errors if _of_race(e)]
+    failure_list = _failures(e for e in errors if not _of_race(e))
     return {
         "schema": SCHEMA_VERSION,
         "scenario": scenario,
@@ -160,7 +125,7 @@ def build(
         "workers": workers,
         "totals": {
             "requests": total_requests,
-            "failures": total_failures,
+            "failures": folded.failures,
             "rps": round(total_requests / duration_s, 3) if duration_s > 0 else 0.0,
             "exceptions": exceptions,
         },
@@ -179,3 +144,59 @@ def build(
         "slo": {"passed": True, "breaches": []},
         "exit_code": 0,
     }
+
+
+@dataclass
+class _Rows:
+    """Locust's rows sorted by kind: the operation rows (with their outcomes and intended-start latency
+    folded in), the race rows, and the totals over the operation rows (Locust's Aggregated row)."""
+
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    races: dict[str, dict[str, int]] = field(default_factory=dict)
+    requests: int = 0
+    failures: int = 0
+
+
+def _fold_rows(rows: Iterable[Mapping[str, Any]], duration_s: float) -> _Rows:
+    folded = _Rows()
+    intended: dict[str, dict[str, float]] = {}
+    outcomes: dict[str, dict[str, int]] = {}
+    for row in rows:
+        kind, op, code = classify(str(row["name"]))
+        count, failures = int(row.get("num_requests") or 0), int(row.get("num_failures") or 0)
+        if kind == "operation":
+            folded.requests += count
+            folded.failures += failures
+            entry = folded.operations.setdefault(op, {"method": row.get("method", "")})
+            entry.update({"count": count, "failures": failures, **latency(row)})
+        elif kind == "outcome":
+            assert code is not None
+            outcomes.setdefault(op, {})[code] = outcomes.get(op, {}).get(code, 0) + count
+        elif kind == "intended":
+            intended[op] = latency(row)
+        else:
+            folded.races[op] = {"rounds": count, "violations": failures}
+    for op, entry in folded.operations.items():
+        entry["outcomes"] = dict(sorted(outcomes.get(op, {}).items()))
+        entry["rps"] = round(entry["count"] / duration_s, 3) if duration_s > 0 else 0.0
+        if op in intended:
+            entry["intended"] = intended[op]
+    return folded
+
+
+def _of_race(error: Mapping[str, Any]) -> bool:
+    return str(error.get("name", "")).startswith(_RACE_PREFIX)
+
+
+def _failures(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Locust's errors of the operation rows, most frequent first."""
+    failures: list[dict[str, Any]] = [
+        {
+            "operation": classify(str(e.get("name", "")))[1],
+            "message": str(e.get("error", "")),
+            "occurrences": int(e.get("occurrences", 1)),
+        }
+        for e in errors
+    ]
+    failures.sort(key=lambda e: -e["occurrences"])
+    return failures
