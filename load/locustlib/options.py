@@ -8,120 +8,126 @@ needs no hand-edited constants. Read them through ``Knobs.from_options`` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from locust import events
+
+
+@dataclass(frozen=True)
+class Option:
+    """One knob: its flag, its environment variable, its type and default, and its help text."""
+
+    flag: str
+    env: str
+    default: str | int | float
+    help: str
+
+    @property
+    def parse_as(self) -> type | None:
+        """The argparse type: the default's (a text knob takes its text as it is)."""
+        return None if isinstance(self.default, str) else type(self.default)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--recqual-out-dir",
+        "RECQUAL_OUT_DIR",
+        "",
+        "Run directory for summary.json and junit.xml (default reports/load/<scenario>-<UTC time>)",
+    ),
+    Option(
+        "--recqual-target-file",
+        "RECQUAL_TARGET_FILE",
+        "",
+        "Target TOML: credentials and lines (read by recqual.target_config)",
+    ),
+    Option(
+        "--recqual-tls-verify",
+        "RECQUAL_TLS_VERIFY",
+        "",
+        "true, false or a CA bundle path (default: the target file's, else true)",
+    ),
+    Option(
+        "--recqual-preflight",
+        "RECQUAL_PREFLIGHT",
+        "",
+        "preflight.json of this target (python -m load writes one); the control plane is used only "
+        "when it allows it",
+    ),
+    Option("--recqual-slo-file", "RECQUAL_SLO_FILE", "", "SLO TOML merged over load/slo.toml"),
+    Option(
+        "--recqual-rate",
+        "RECQUAL_RATE",
+        0.0,
+        "Open model: total requests/s on a fixed schedule spread over all users (0 = closed model)",
+    ),
+    Option(
+        "--recqual-lines-per-user",
+        "RECQUAL_LINES_PER_USER",
+        2,
+        "Lines each user owns (call-control, capacity)",
+    ),
+    Option(
+        "--recqual-think-min",
+        "RECQUAL_THINK_MIN",
+        -1.0,
+        "Minimum think time between steps, seconds (closed model; default 0.2, on a lab 0.05)",
+    ),
+    Option(
+        "--recqual-think-max",
+        "RECQUAL_THINK_MAX",
+        -1.0,
+        "Maximum think time between steps, seconds (closed model; default 1.0, on a lab 0.25)",
+    ),
+    Option(
+        "--recqual-max-user-rps",
+        "RECQUAL_MAX_USER_RPS",
+        50.0,
+        "Cap on each user's request rate, requests/s (0 = no cap)",
+    ),
+    Option(
+        "--recqual-race-size",
+        "RECQUAL_RACE_SIZE",
+        3,
+        "races: K users firing the same operation on one line at once",
+    ),
+    Option(
+        "--recqual-channels",
+        "RECQUAL_CHANNELS",
+        -1,
+        "Emulator recording channels to set (-1 = scenario default: high, or 8 for capacity)",
+    ),
+    Option("--recqual-step-users", "RECQUAL_STEP_USERS", 2, "capacity: users added per step"),
+    Option(
+        "--recqual-step-seconds",
+        "RECQUAL_STEP_SECONDS",
+        5.0,
+        "capacity: seconds per step (>= 6 in distributed runs: workers report every 3 s)",
+    ),
+    Option(
+        "--recqual-seed-recordings",
+        "RECQUAL_SEED_RECORDINGS",
+        30,
+        "reads: completed recordings to upload first when the target is the emulator",
+    ),
+    Option(
+        "--recqual-run-id",
+        "RECQUAL_RUN_ID",
+        "",
+        "Run nonce used in generated line and user names (default: random, chosen by the master)",
+    ),
+)
+"""Every ``--recqual-*`` knob, in ``locust --help`` order."""
 
 
 @events.init_command_line_parser.add_listener
 def _add_options(parser) -> None:
     group = parser.add_argument_group("recqual", "recqual scenario knobs (env var equivalents in brackets)")
-
-    def opt(name: str, env: str, **kwargs) -> None:
-        kwargs["help"] = f"{kwargs.get('help', '')} [{env}]"
-        group.add_argument(name, env_var=env, **kwargs)
-
-    opt(
-        "--recqual-out-dir",
-        "RECQUAL_OUT_DIR",
-        default="",
-        help="Run directory for summary.json and junit.xml (default reports/load/<scenario>-<UTC time>)",
-    )
-    opt(
-        "--recqual-target-file",
-        "RECQUAL_TARGET_FILE",
-        default="",
-        help="Target TOML: credentials and lines (read by recqual.target_config)",
-    )
-    opt(
-        "--recqual-tls-verify",
-        "RECQUAL_TLS_VERIFY",
-        default="",
-        help="true, false or a CA bundle path (default: the target file's, else true)",
-    )
-    opt(
-        "--recqual-preflight",
-        "RECQUAL_PREFLIGHT",
-        default="",
-        help="preflight.json of this target (python -m load writes one); the control plane is used only "
-        "when it allows it",
-    )
-    opt("--recqual-slo-file", "RECQUAL_SLO_FILE", default="", help="SLO TOML merged over load/slo.toml")
-    opt(
-        "--recqual-rate",
-        "RECQUAL_RATE",
-        type=float,
-        default=0.0,
-        help="Open model: total requests/s on a fixed schedule spread over all users (0 = closed model)",
-    )
-    opt(
-        "--recqual-lines-per-user",
-        "RECQUAL_LINES_PER_USER",
-        type=int,
-        default=2,
-        help="Lines each user owns (call-control, capacity)",
-    )
-    opt(
-        "--recqual-think-min",
-        "RECQUAL_THINK_MIN",
-        type=float,
-        default=-1.0,
-        help="Minimum think time between steps, seconds (closed model; default 0.2, on a lab 0.05)",
-    )
-    opt(
-        "--recqual-think-max",
-        "RECQUAL_THINK_MAX",
-        type=float,
-        default=-1.0,
-        help="Maximum think time between steps, seconds (closed model; default 1.0, on a lab 0.25)",
-    )
-    opt(
-        "--recqual-max-user-rps",
-        "RECQUAL_MAX_USER_RPS",
-        type=float,
-        default=50.0,
-        help="Cap on each user's request rate, requests/s (0 = no cap)",
-    )
-    opt(
-        "--recqual-race-size",
-        "RECQUAL_RACE_SIZE",
-        type=int,
-        default=3,
-        help="races: K users firing the same operation on one line at once",
-    )
-    opt(
-        "--recqual-channels",
-        "RECQUAL_CHANNELS",
-        type=int,
-        default=-1,
-        help="Emulator recording channels to set (-1 = scenario default: high, or 8 for capacity)",
-    )
-    opt(
-        "--recqual-step-users",
-        "RECQUAL_STEP_USERS",
-        type=int,
-        default=2,
-        help="capacity: users added per step",
-    )
-    opt(
-        "--recqual-step-seconds",
-        "RECQUAL_STEP_SECONDS",
-        type=float,
-        default=5.0,
-        help="capacity: seconds per step (>= 6 in distributed runs: workers report every 3 s)",
-    )
-    opt(
-        "--recqual-seed-recordings",
-        "RECQUAL_SEED_RECORDINGS",
-        type=int,
-        default=30,
-        help="reads: completed recordings to upload first when the target is the emulator",
-    )
-    opt(
-        "--recqual-run-id",
-        "RECQUAL_RUN_ID",
-        default="",
-        help="Run nonce used in generated line and user names (default: random, chosen by the master)",
-    )
+    for option in OPTIONS:
+        kwargs: dict[str, Any] = {"default": option.default, "help": f"{option.help} [{option.env}]"}
+        if option.parse_as is not None:
+            kwargs["type"] = option.parse_as
+        group.add_argument(option.flag, env_var=option.env, **kwargs)
 
 
 @dataclass(frozen=True)
