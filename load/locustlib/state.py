@@ -1,6 +1,8 @@
 """Per-process run state: the target, credentials, line ownership, the live-recording registry, counters.
 
-One ``RunState`` per locust process (``STATE``), prepared by the ``test_start`` listener in ``hooks``.
+One ``RunState`` per locust process (``STATE``), prepared by the ``test_start`` listener in ``hooks``. It is
+the process's only module-level run state: Locust calls the event listeners and builds the users itself,
+with arguments of its own choosing, so nothing of ours can be passed to them; ``STATE`` is where they meet.
 
 Line ownership is the rule that keeps the load honest: outside the ``races`` scenario no two users ever
 touch the same line, so every 409/429 outside a race (and outside the call-control scenario's own
@@ -28,7 +30,9 @@ import random
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import gevent
 import gevent.lock
@@ -63,6 +67,20 @@ class SetupError(RuntimeError):
 
 
 @dataclass
+class Lifecycle:
+    """What the master's (or local runner's) event listeners hand each other from start to quit.
+
+    ``RunState.begin()`` leaves it alone: each field is set by the listener that owns it (test_start,
+    test_stopping, test_stop), and ``quitting`` holds once per process."""
+
+    started_at: str = ""  # ISO time of test_start, for summary.json
+    started_mono: float = 0.0  # monotonic time of test_start (0: never started), for the duration
+    saved_channels: int | None = None  # the emulator's channel count before this run changed it
+    pending_workers: set[str] = field(default_factory=set)  # workers yet to confirm their clean-up
+    quitting: bool = False  # the summary is being (or was) written: a second "quitting" writes none
+
+
+@dataclass
 class RunState:
     knobs: Knobs | None = None
     scenario: str = ""
@@ -84,8 +102,9 @@ class RunState:
     started: set[str] = field(default_factory=set)  # every id this process ever started (lowercase)
     in_flight: set[Line] = field(default_factory=set)  # lines whose start has no known outcome yet
     schedules: list[Schedule] = field(default_factory=list)
-    counters: Counter = field(default_factory=Counter)
+    counters: Counter[str] = field(default_factory=Counter)
     stopping_at: float | None = None  # monotonic, when the stop began (open-model bookkeeping)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)  # kept across begin(): see Lifecycle
     _lease_seq: int = 0
     _lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
 
@@ -195,69 +214,85 @@ class RunState:
         """Stop every recording this process may have left live, verify, hang up (see module docstring)."""
         if not self.prepared or not self.host:
             return
-        client = self.client()
-        pool = gevent.pool.Pool(8)
-        stopped = Counter()
-
-        def stop_id(rec_id: str, creds: RoleCredentials) -> None:
-            reply = client.request("DELETE", api.live_item(rec_id), headers={"Authorization": creds.basic()})
-            stopped["by_id" if reply.status == 204 else f"id_{reply.status}"] += 1
-
-        def stop_line(line: Line, creds: RoleCredentials) -> None:
-            query = api.line_query(line.device_name, line.directory_number)
-            for _ in range(3):  # a line may hold more than one recording after a race violation
-                reply = client.request(
-                    "DELETE", api.live_root() + query, headers={"Authorization": creds.basic()}
-                )
-                if reply.status != 204:
-                    break
-                stopped["by_line"] += 1
-
-        def verify(line: Line, creds: RoleCredentials) -> None:
-            query = api.line_query(line.device_name, line.directory_number)
-            reply = client.request("GET", api.live_root() + query, headers={"Authorization": creds.basic()})
-            body = reply.json()
-            if reply.status != 200 or not isinstance(body, list):
-                stopped["unverified"] += 1
-                return
-            ours = [r for r in body if self.control or str(r.get("id", "")).lower() in self.started]
-            if ours:
-                stopped["leftover"] += len(ours)
-                log.error(
-                    "clean-up: %d live recording(s) left on line %s/%s",
-                    len(ours),
-                    line.device_name,
-                    line.directory_number,
-                )
-
+        sweep = _Sweep(self.client())
         for rec_id, (_, creds) in list(self.live.items()):
-            pool.spawn(stop_id, rec_id, creds)
-        pool.join()
-        lines = [(line, lease.creds) for lease in self.leases for line in lease.lines]
-        if self.admin is not None:  # a lab's no-call lines our starts were sent to (each one a 409, we hope)
-            lines += [(line, self.admin) for line in self.touched_idle]
+            sweep.pool.spawn(sweep.stop_id, rec_id, creds)
+        sweep.pool.join()
+        lines = self._swept_lines()
         for line, creds in lines:
             # a lab's lines are shared with real people: stop by line only where a start of ours was in
             # flight when its user was killed; the lines the control plane made are all ours
             if self.control or line in self.in_flight:
-                pool.spawn(stop_line, line, creds)
-        pool.join()
+                sweep.pool.spawn(sweep.stop_line, line, creds)
+        sweep.pool.join()
         for line, creds in lines:
-            pool.spawn(verify, line, creds)
-        pool.join()
+            sweep.pool.spawn(sweep.verify, line, creds, self._ours)
+        sweep.pool.join()
         self.live.clear()
         if self.control:
             control = self.emulator()
             for lease in self.leases:
                 for call_id in lease.call_ids:
-                    pool.spawn(control.hang_up, call_id)
-            pool.join()
-        self.counters["cleanup_stopped"] += stopped["by_id"] + stopped["by_line"]
-        self.counters["cleanup_leftover"] += stopped["leftover"]
-        self.counters["cleanup_unverified"] += stopped["unverified"]
+                    sweep.pool.spawn(control.hang_up, call_id)
+            sweep.pool.join()
+        tally = sweep.tally
+        self.counters["cleanup_stopped"] += tally["by_id"] + tally["by_line"]
+        self.counters["cleanup_leftover"] += tally["leftover"]
+        self.counters["cleanup_unverified"] += tally["unverified"]
         self.counters["cleanup_lines"] += len(lines)
         self.leases.clear()
         self.touched_idle.clear()
+
+    def _swept_lines(self) -> list[tuple[Line, RoleCredentials]]:
+        """Every line this process may have left a recording on, with whom to act as there."""
+        lines = [(line, lease.creds) for lease in self.leases for line in lease.lines]
+        if self.admin is not None:  # a lab's no-call lines our starts were sent to (each one a 409, we hope)
+            lines += [(line, self.admin) for line in self.touched_idle]
+        return lines
+
+    def _ours(self, recording: dict[str, Any]) -> bool:
+        """Whether a live recording is this run's: every one on a control-plane line, else a started id."""
+        return self.control or str(recording.get("id", "")).lower() in self.started
+
+
+class _Sweep:
+    """One clean-up pass: its client, a small pool of greenlets, and the tally of what it found."""
+
+    def __init__(self, client: PlainClient) -> None:
+        self.client = client
+        self.pool = gevent.pool.Pool(8)
+        self.tally: Counter[str] = Counter()
+
+    def stop_id(self, rec_id: str, creds: RoleCredentials) -> None:
+        reply = self.client.request("DELETE", api.live_item(rec_id), headers={"Authorization": creds.basic()})
+        self.tally["by_id" if reply.status == 204 else f"id_{reply.status}"] += 1
+
+    def stop_line(self, line: Line, creds: RoleCredentials) -> None:
+        query = api.line_query(line.device_name, line.directory_number)
+        for _ in range(3):  # a line may hold more than one recording after a race violation
+            reply = self.client.request(
+                "DELETE", api.live_root() + query, headers={"Authorization": creds.basic()}
+            )
+            if reply.status != 204:
+                break
+            self.tally["by_line"] += 1
+
+    def verify(self, line: Line, creds: RoleCredentials, ours: Callable[[dict[str, Any]], bool]) -> None:
+        query = api.line_query(line.device_name, line.directory_number)
+        reply = self.client.request("GET", api.live_root() + query, headers={"Authorization": creds.basic()})
+        body = reply.json()
+        if reply.status != 200 or not isinstance(body, list):
+            self.tally["unverified"] += 1
+            return
+        left = [r for r in body if ours(r)]
+        if left:
+            self.tally["leftover"] += len(left)
+            log.error(
+                "clean-up: %d live recording(s) left on line %s/%s",
+                len(left),
+                line.device_name,
+                line.directory_number,
+            )
 
 
 STATE = RunState()
