@@ -18,6 +18,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from load import SCENARIOS, slo
 from load.runner import run, target_config
@@ -26,7 +27,7 @@ from recqual.errors import RecqualError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 

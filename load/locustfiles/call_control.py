@@ -33,14 +33,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import _bootstrap  # noqa: F401  (puts the repository on sys.path)
+# Locust runs a locustfile with its own folder on sys.path; mypy, checking the package, cannot see it
+import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the repository on sys.path)
 import gevent
 from locust import task
 
 from load import api
 from load.lines import Line
 from load.locustlib.base import Invalid, RecqualUser, created_id
-from load.locustlib.state import STATE
+from load.locustlib.state import STATE, Lease
 
 STARTED = {201: created_id}
 DONE = {204: None}
@@ -84,12 +85,7 @@ class CallControlUser(RecqualUser):
         if self.lease is None:
             gevent.sleep(1.0)
             return
-        own = self.lease.own_line
-        mode = self.rng.choices(("id", "line", "mine"), weights=(4, 3, 3 if own else 0))[0]
-        if own and self.lab and "mine" not in self.checked:
-            mode = "mine"  # the declared owner acts at least once
-            self.checked.add("mine")
-        line = own if mode == "mine" else self.rng.choice(self.lease.lines)
+        mode, line = self.pick_line(self.lease)
         rec_id = self.start_recording(line, mine=(mode == "mine"))
         if rec_id is None:
             return
@@ -97,12 +93,12 @@ class CallControlUser(RecqualUser):
             return  # the line was stopped by line: its state was unknown
         self.think()
         if mode == "mine":
-            ok = self.rest(api.LIST_MY_ACTIVE, "GET", f"{api.LIVE}/Mine", lists(rec_id), creds=line.owner).ok
+            ok = self.send(api.LIST_MY_ACTIVE, "GET", f"{api.LIVE}/Mine", lists(rec_id), creds=line.owner).ok
         else:
             query = api.line_query(line.device_name, line.directory_number)
-            ok = self.rest(api.LIST_ACTIVE, "GET", api.live_root() + query, lists(rec_id)).ok
+            ok = self.send(api.LIST_ACTIVE, "GET", api.live_root() + query, lists(rec_id)).ok
         if ok and self.check("resume-unpaused"):
-            ok = self.rest(api.RESUME, "PUT", api.live_item(rec_id, "Resume"), BUSY).ok
+            ok = self.send(api.RESUME, "PUT", api.live_item(rec_id, "Resume"), BUSY).ok
         pauses = self.rng.choice((0, 1, 1, 2))
         if self.lab and "pause-paused" not in self.checked:
             pauses = max(pauses, 1)
@@ -112,7 +108,7 @@ class CallControlUser(RecqualUser):
             self.think()
             ok = self.pause_or_resume("Pause", rec_id, line)
             if ok and self.check("pause-paused"):
-                ok = self.rest(api.PAUSE, "PUT", api.live_item(rec_id, "Pause"), BUSY).ok
+                ok = self.send(api.PAUSE, "PUT", api.live_item(rec_id, "Pause"), BUSY).ok
             if ok:
                 self.think()
                 ok = self.pause_or_resume("Resume", rec_id, line)
@@ -123,12 +119,24 @@ class CallControlUser(RecqualUser):
         if not self.stop_recording(rec_id, line, mode):
             return
         if self.check("stop-stopped"):
-            self.rest(api.STOP, "DELETE", api.live_item(rec_id), GONE)
+            self.send(api.STOP, "DELETE", api.live_item(rec_id), GONE)
         if STATE.idle_lines and self.check("start-no-call"):
             self.think()
             self.expect_refusal(api.START, self.rng.choice(STATE.idle_lines), GONE)
 
     # -- steps ---------------------------------------------------------------------------------------
+    def pick_line(self, lease: Lease) -> tuple[str, Line]:
+        """This round's mode (stop by id, by line, or ``mine``: through ``/Mine``) and its line (the own
+        line for ``mine``)."""
+        own = lease.own_line
+        mode = self.rng.choices(("id", "line", "mine"), weights=(4, 3, 3 if own else 0))[0]
+        if own and self.lab and "mine" not in self.checked:
+            mode = "mine"  # the declared owner acts at least once
+            self.checked.add("mine")
+        if mode == "mine" and own is not None:  # "mine" is drawn only when there is an own line
+            return mode, own
+        return mode, self.rng.choice(lease.lines)
+
     def start_recording(self, line: Line, *, mine: bool) -> str | None:
         creds = line.owner if mine else self.creds
         body = (
@@ -137,7 +145,7 @@ class CallControlUser(RecqualUser):
             else {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         )
         STATE.in_flight.add(line)
-        result = self.rest(api.START, "POST", api.live_root(), self.start_expect, creds=creds, json=body)
+        result = self.send(api.START, "POST", api.live_root(), self.start_expect, creds=creds, json=body)
         if result.ok and result.value:
             STATE.track(result.value, line, creds or self.creds)
         STATE.in_flight.discard(line)
@@ -152,16 +160,16 @@ class CallControlUser(RecqualUser):
         else:
             op = api.PAUSE_BY_LINE if action == "Pause" else api.RESUME_BY_LINE
             path = f"{api.LIVE}/{action}" + api.line_query(directory_number=line.directory_number)
-        return self.rest(op, "PUT", path, DONE).ok
+        return self.send(op, "PUT", path, DONE).ok
 
     def stop_recording(self, rec_id: str, line: Line, mode: str) -> bool:
         if mode == "mine":
-            result = self.rest(api.STOP_MINE, "DELETE", f"{api.LIVE}/Mine", DONE, creds=line.owner)
+            result = self.send(api.STOP_MINE, "DELETE", f"{api.LIVE}/Mine", DONE, creds=line.owner)
         elif mode == "line":
             query = api.line_query(line.device_name, line.directory_number)
-            result = self.rest(api.STOP_BY_LINE, "DELETE", api.live_root() + query, DONE)
+            result = self.send(api.STOP_BY_LINE, "DELETE", api.live_root() + query, DONE)
         else:
-            result = self.rest(api.STOP, "DELETE", api.live_item(rec_id), DONE)
+            result = self.send(api.STOP, "DELETE", api.live_item(rec_id), DONE)
         if result.ok:
             STATE.untrack(rec_id)
         else:
@@ -176,7 +184,7 @@ class CallControlUser(RecqualUser):
             STATE.touched_idle.add(line)
         body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         STATE.in_flight.add(line)
-        result = self.rest(operation, "POST", api.live_root(), expect, json=body)
+        result = self.send(operation, "POST", api.live_root(), expect, json=body)
         if result.ok:
             STATE.in_flight.discard(line)
         else:

@@ -20,8 +20,15 @@ Run (a direct ``locust -f`` run needs ``RECQUAL_PREFLIGHT``: see load/README.md)
 
 from __future__ import annotations
 
-import _bootstrap  # noqa: F401  (puts the repository on sys.path)
-import call_control  # the module, not the class: a class imported by name would run as a second user
+from typing import TYPE_CHECKING
+
+# Locust runs a locustfile with its own folder on sys.path; mypy, checking the package, cannot see it
+import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the repository on sys.path)
+
+if TYPE_CHECKING:  # mypy checks the package: the same file under its package name
+    from load.locustfiles import call_control
+else:  # the module, not the class: a class imported by name would run as a second user
+    import call_control
 
 from load.locustlib.base import created_id
 from load.locustlib.shapes import CapacitySteps

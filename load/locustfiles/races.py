@@ -26,17 +26,19 @@ from __future__ import annotations
 
 import time
 
-import _bootstrap  # noqa: F401  (puts the repository on sys.path)
+# Locust runs a locustfile with its own folder on sys.path; mypy, checking the package, cannot see it
+import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the repository on sys.path)
 import gevent
 from locust import task
 
 from load import api
-from load.locustlib.base import RecqualUser, created_id, log_side
+from load.lines import Line
+from load.locustlib.base import Check, RecqualUser, created_id, log_side
 from load.locustlib.races import ARENA, ROUND, BarrierBroken, Round, verdict
 from load.locustlib.state import STATE
 from load.summary import race_row
 
-EXPECT = {
+EXPECT: dict[str, dict[int, Check]] = {
     api.START: {201: created_id, 429: None},
     api.PAUSE: {204: None, 429: None},
     api.RESUME: {204: None, 429: None},
@@ -91,7 +93,7 @@ class RaceUser(RecqualUser):
                 if self.leader:
                     elapsed = (time.monotonic() - started) * 1000.0
                     log_side(self.environment.stats, "RACE", race_row(operation), elapsed, error=problem)
-                    self.book(operation, current, problem)
+                    self.book(operation, current, problem, line)
                 if problem or current.rec_id is None:
                     if self.leader:
                         self.reset_line(line)
@@ -102,25 +104,25 @@ class RaceUser(RecqualUser):
             if self.leader:
                 STATE.counters["race_groups_broken"] += 1
 
-    def fire(self, operation: str, current: Round, line) -> tuple[int, str | None]:
+    def fire(self, operation: str, current: Round, line: Line) -> tuple[int, str | None]:
         if operation == api.START:
             body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
-            result = self.rest(operation, "POST", api.live_root(), EXPECT[operation], json=body, paced=False)
+            result = self.send(operation, "POST", api.live_root(), EXPECT[operation], json=body, paced=False)
         else:
             action = {api.PAUSE: "Pause", api.RESUME: "Resume", api.STOP: ""}[operation]
             method = "DELETE" if operation == api.STOP else "PUT"
             path = api.live_item(current.rec_id or "00000000-0000-0000-0000-000000000000", action)
-            result = self.rest(operation, method, path, EXPECT[operation], paced=False)
+            result = self.send(operation, method, path, EXPECT[operation], paced=False)
         return result.status, result.value
 
-    def book(self, operation: str, current: Round, problem: str | None) -> None:
+    def book(self, operation: str, current: Round, problem: str | None, line: Line) -> None:
         """Keep the clean-up registry right: the winner's id is live after the start, gone after the stop."""
         if operation == api.START and current.rec_id:
-            STATE.track(current.rec_id, self.race_group.lease.lines[0], self.creds)
+            STATE.track(current.rec_id, line, self.creds)
         if operation == api.STOP and problem is None:
             STATE.untrack(current.rec_id)
 
-    def reset_line(self, line) -> None:
+    def reset_line(self, line: Line) -> None:
         """After a violation the line may hold several recordings: stop them all, off the books."""
         query = api.line_query(line.device_name, line.directory_number)
         client = STATE.client()

@@ -22,14 +22,15 @@ import random
 import uuid
 from urllib.parse import urlencode
 
-import _bootstrap  # noqa: F401  (puts the repository on sys.path)
+# Locust runs a locustfile with its own folder on sys.path; mypy, checking the package, cannot see it
+import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the repository on sys.path)
 import gevent
 from locust import task
 
 from load import api, audio
 from load.filters import QueryMix
 from load.locustlib.base import Invalid, RecqualUser, audio_mpeg, has_id, recording_page
-from load.locustlib.state import log
+from load.locustlib.state import RunState, log
 
 SAMPLE = f"?{urlencode({'page': 0, 'pageSize': 100})}"
 
@@ -49,9 +50,10 @@ class ReadsUser(RecqualUser):
     needs_lines = False
 
     @classmethod
-    def prepare_scene(cls, state) -> None:
+    def prepare_scene(cls, state: RunState) -> None:
         """Control plane only (an emulator this run may use): top the recordings up to the seed count
         (uploads, off the books)."""
+        assert state.knobs is not None and state.admin is not None  # test_start sets both before the scene
         wanted = state.knobs.seed_recordings
         if not state.control or wanted <= 0:
             return
@@ -77,7 +79,7 @@ class ReadsUser(RecqualUser):
         self.ids: list[str] = []
         self.mix = QueryMix([], self.rng)
         for _ in range(5):
-            result = self.rest(
+            result = self.send(
                 api.LIST_RECORDINGS, "GET", api.recordings_root() + SAMPLE, {200: recording_page}, paced=False
             )
             if result.ok and result.value["recordings"]:
@@ -92,17 +94,17 @@ class ReadsUser(RecqualUser):
     def list_filtered(self) -> None:
         query = self.mix.query()
         size = int(query["pageSize"]) if "pageSize" in query else None
-        self.rest(api.LIST_RECORDINGS, "GET", api.recordings_root() + "?" + urlencode(query), page_of(size))
+        self.send(api.LIST_RECORDINGS, "GET", api.recordings_root() + "?" + urlencode(query), page_of(size))
 
     @task(3)
     def detail(self) -> None:
         if self.ids:
-            self.rest(api.GET_RECORDING, "GET", api.recording_item(self.rng.choice(self.ids)), {200: has_id})
+            self.send(api.GET_RECORDING, "GET", api.recording_item(self.rng.choice(self.ids)), {200: has_id})
 
     @task(2)
     def download(self) -> None:
         if self.ids:
-            self.rest(
+            self.send(
                 api.DOWNLOAD_RECORDING,
                 "GET",
                 api.recording_item(self.rng.choice(self.ids), media=True),

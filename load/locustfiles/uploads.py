@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import uuid
 
-import _bootstrap  # noqa: F401  (puts the repository on sys.path)
+# Locust runs a locustfile with its own folder on sys.path; mypy, checking the package, cannot see it
+import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the repository on sys.path)
 from locust import task
 
 from load import api, audio
@@ -48,7 +49,7 @@ class UploadUser(RecqualUser):
         meta = api.upload_metadata(self.rng, self.creds.username, clip.seconds)
         meta["notes"] = f"recqual load upload ({clip.label})"
         data, content_type = audio.multipart(json.dumps(meta).encode(), clip, uuid.uuid4().hex)
-        self.rest(
+        self.send(
             api.UPLOAD_RECORDING,
             "POST",
             api.recordings_root(),

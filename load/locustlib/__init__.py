@@ -8,7 +8,7 @@ gevent: import it only from a locustfile, never from pytest, the CLI or ``load.r
                   preflight allows it), seeding and clean-up (its requests stay out of the statistics).
 - ``state``    -- per-process run state: target, credentials, line pool, live-recording registry,
                   counters, clean-up sweep.
-- ``base``     -- ``RecqualUser``: the abstract FastHttpUser with the one ``rest()`` wrapper every
+- ``base``     -- ``RecqualUser``: the abstract FastHttpUser with the one ``send()`` wrapper every
                   scenario uses (expected outcomes, cheap validation, outcome rows, open-model pacing).
 - ``hooks``    -- the event listeners: start-up, distributed stop handshake, clean-up, summary, SLO
                   gates, JUnit, exit code.

@@ -1,6 +1,6 @@
 """``RecqualUser``: the abstract base of every scenario's user, and the one place requests are judged.
 
-Every request goes through ``rest(operation, method, path, expect)``:
+Every request goes through ``send(operation, method, path, expect)``:
 
 - ``expect`` maps each status the scenario's model predicts to a cheap body check (or ``None``). A status
   outside it, a failed check or no answer at all is a Locust failure whose message names the operation and
@@ -38,8 +38,9 @@ from locust.stats import RequestStats, StatsError
 
 from load import tls
 from load.locustlib import hooks  # noqa: F401  (registers the run's event listeners)
+from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
-from load.locustlib.state import STATE, Lease, SetupError, log
+from load.locustlib.state import STATE, Lease, RunState, SetupError, log
 from load.summary import intended_row, outcome_row
 from recqual.target_config import RoleCredentials
 
@@ -65,11 +66,15 @@ def created_id(resp) -> str:
     return rec_id
 
 
-def json_array(resp) -> list:
+def json_body(resp) -> Any:
     try:
-        body = jsonlib.loads(resp.content)
+        return jsonlib.loads(resp.content)
     except ValueError:
         raise Invalid("body is not JSON") from None
+
+
+def json_array(resp) -> list:
+    body = json_body(resp)
     if not isinstance(body, list):
         raise Invalid("body is not an array")
     return body
@@ -77,10 +82,7 @@ def json_array(resp) -> list:
 
 def recording_page(resp) -> dict:
     """200 of listRecordings: ``{"totalCount": int, "recordings": [...]}``."""
-    try:
-        body = jsonlib.loads(resp.content)
-    except ValueError:
-        raise Invalid("body is not JSON") from None
+    body = json_body(resp)
     if (
         not isinstance(body, dict)
         or not isinstance(body.get("totalCount"), int)
@@ -114,7 +116,8 @@ def log_side(
 ) -> None:
     """Record a sample in row ``name`` only: for rows describing requests already counted elsewhere."""
     entry = stats.entries[(name, method)]
-    entry.log(response_time, length)
+    # Locust annotates response_time as int, yet logs its own float timings through this same call
+    entry.log(response_time, length)  # type: ignore[arg-type]
     if error is not None:
         entry.log_error(error)
         key = StatsError.create_key(method, name, error)
@@ -135,9 +138,6 @@ class Result(NamedTuple):
     ok: bool
 
 
-_MISSING = object()
-
-
 class RecqualUser(FastHttpUser):
     """Shared behaviour of the scenario users; a concrete scenario sets the class variables below."""
 
@@ -153,12 +153,17 @@ class RecqualUser(FastHttpUser):
     """Whether users own lines (a real target must then list lines in its target file)."""
 
     @classmethod
-    def prepare_scene(cls, state) -> None:
+    def prepare_scene(cls, state: RunState) -> None:
         """Run once on the master (or local runner) before any user starts, e.g. to seed data."""
 
     network_timeout = 30.0
     connection_timeout = 10.0
     max_redirects = 0  # a redirect is an answer to judge, never followed
+
+    knobs: Knobs
+    """The run's knobs; set by ``on_start`` (a user of a run without them stops there)."""
+    creds: RoleCredentials
+    """Whom this user acts as: admin until ``take_lines`` gives it its lease's user."""
 
     def __init__(self, environment) -> None:
         verify = STATE.config.tls_verify if STATE.config is not None else True
@@ -166,18 +171,18 @@ class RecqualUser(FastHttpUser):
         self.ssl_context_factory = functools.partial(tls.context, verify)
         super().__init__(environment)
         self.rng = random.Random()
-        self.knobs = STATE.knobs
         self.schedule: Schedule | None = None
         self.min_interval = 0.0
         self._last_send = 0.0
         self.lease: Lease | None = None
-        self.creds: RoleCredentials | None = STATE.admin
         self._auth_cache: dict[RoleCredentials, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def on_start(self) -> None:
-        if STATE.fatal or self.knobs is None:
+        # test_start sets knobs and admin before any user exists, or fails the set-up (STATE.fatal)
+        if STATE.fatal or STATE.knobs is None or STATE.admin is None:
             raise StopUser()
+        self.knobs, self.creds = STATE.knobs, STATE.admin
         if STATE.per_user_rate > 0 and self.supports_rate:
             self.schedule = Schedule(STATE.per_user_rate, self.rng)
             STATE.schedules.append(self.schedule)
@@ -200,27 +205,26 @@ class RecqualUser(FastHttpUser):
 
     def wait_time(self) -> float:
         """Between tasks: the think time in a closed-model run; nothing when the schedule paces."""
-        if self.schedule is not None or self.knobs is None:
+        if self.schedule is not None:
             return 0.0
         return self.rng.uniform(*self.knobs.think_range(lab=not STATE.control))
 
     def think(self) -> None:
         """Between steps of a flow (closed model only)."""
-        if self.schedule is None and self.knobs is not None:
+        if self.schedule is None:
             low, high = self.knobs.think_range(lab=not STATE.control)
             if high > 0:
                 gevent.sleep(self.rng.uniform(low, high))
 
     def auth(self, creds: RoleCredentials | None = None) -> str:
         creds = creds or self.creds
-        assert creds is not None
         header = self._auth_cache.get(creds)
         if header is None:
             header = self._auth_cache[creds] = creds.basic()
         return header
 
     # -- the one request wrapper -------------------------------------------------------------------
-    def rest(
+    def send(
         self,
         operation: str,
         method: str,
@@ -236,48 +240,28 @@ class RecqualUser(FastHttpUser):
     ) -> Result:
         """Send one request as ``operation`` and judge it against ``expect`` (see the module docstring).
 
-        ``note`` is appended to a failure message (e.g. which audio kind an upload carried)."""
+        ``note`` is appended to a failure message (e.g. which audio kind an upload carried). (Not named
+        ``rest``: Locust's users already have a ``rest()``, a context manager with another contract.)"""
         headers = {"Authorization": self.auth(creds)}
         if json is not None:
             data = jsonlib.dumps(json).encode()
             content_type = "application/json"
         if content_type:
             headers["Content-Type"] = content_type
-        intended = None
-        if paced:
-            if self.schedule is not None:
-                intended = self.schedule.wait_for_slot()
-            elif self.min_interval:
-                delay = self._last_send + self.min_interval - time.monotonic()
-                if delay > 0:
-                    gevent.sleep(delay)
+        intended = self._wait_for_turn() if paced else None
         self._last_send = time.monotonic()
-        value = None
         with self.client.request(
             method,
             path,
             name=operation,
-            data=data,
+            # Locust annotates data as str | dict, yet documents bytes and sends them as they are
+            data=data,  # type: ignore[arg-type]
             headers=headers,
             catch_response=True,
             allow_redirects=False,
         ) as resp:
             status = resp.status_code
-            check = expect.get(status, _MISSING)
-            problem = None
-            if check is _MISSING:
-                if status == 0:
-                    problem = f"no response: {getattr(resp, 'error', None)!r}"
-                else:
-                    predicted = "/".join(str(s) for s in expect)
-                    problem = f"got {status}, model expects {predicted}: {excerpt(resp.content)}"
-            elif check is not None:
-                try:
-                    value = check(resp)
-                except Invalid as exc:
-                    problem = f"{status} {exc}"
-                except Exception as exc:  # a check must never kill the user
-                    problem = f"{status} body check crashed: {type(exc).__name__}: {exc}"
+            value, problem = judge(resp, expect)
             if problem is None:
                 resp.success()
             else:
@@ -289,3 +273,32 @@ class RecqualUser(FastHttpUser):
         if intended is not None:
             log_side(stats, method, intended_row(operation), (time.monotonic() - intended) * 1000.0)
         return Result(status, value, problem is None)
+
+    def _wait_for_turn(self) -> float | None:
+        """Pacing: wait for the next slot (open model: returns its intended start) or for the rate cap."""
+        if self.schedule is not None:
+            return self.schedule.wait_for_slot()
+        if self.min_interval:
+            delay = self._last_send + self.min_interval - time.monotonic()
+            if delay > 0:
+                gevent.sleep(delay)
+        return None
+
+
+def judge(resp, expect: Mapping[int, Check]) -> tuple[Any, str | None]:
+    """(what the body check returned, the problem or ``None``): the model's verdict on one answer."""
+    status = resp.status_code
+    if status not in expect:
+        if status == 0:
+            return None, f"no response: {getattr(resp, 'error', None)!r}"
+        predicted = "/".join(str(s) for s in expect)
+        return None, f"got {status}, model expects {predicted}: {excerpt(resp.content)}"
+    check = expect[status]
+    if check is None:
+        return None, None
+    try:
+        return check(resp), None
+    except Invalid as exc:
+        return None, f"{status} {exc}"
+    except Exception as exc:  # a check must never kill the user
+        return None, f"{status} body check crashed: {type(exc).__name__}: {exc}"

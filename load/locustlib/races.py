@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import gevent.event
 
 from load import api
+from load.locustlib.state import Lease
 
 INVARIANT: dict[str, tuple[int, int]] = {
     api.START: (201, 429),
@@ -86,7 +87,7 @@ class Group:
     members: list = field(default_factory=list)
     barrier: Barrier = field(init=False)
     ready: gevent.event.Event = field(default_factory=gevent.event.Event)
-    lease: object = None
+    lease: Lease | None = None
     current: Round = field(default_factory=Round)
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 
 from locust import LoadTestShape
+from locust.runners import Runner
 
 from load import api, slo
 from load.locustlib.options import Knobs
@@ -51,9 +52,15 @@ class CapacitySteps(LoadTestShape):
         self._users = 0
         self._mark: dict | None = None
 
+    @property
+    def _runner(self) -> Runner:
+        """Locust gives the shape its runner before the first tick; the shape runs only on the master."""
+        assert self.runner is not None
+        return self.runner
+
     # -- the table ------------------------------------------------------------------------------------
     def tick(self):
-        options = self.runner.environment.parsed_options
+        options = self._runner.environment.parsed_options
         knobs = Knobs.from_options(options)
         if self.p99_limit is None:
             self.p99_limit = float(
@@ -77,11 +84,11 @@ class CapacitySteps(LoadTestShape):
 
     # -- per-step measurement ---------------------------------------------------------------------------
     def _counts_503(self) -> int:
-        entry = self.runner.stats.entries.get((outcome_row(api.START, 503), "POST"))
+        entry = self._runner.stats.entries.get((outcome_row(api.START, 503), "POST"))
         return entry.num_requests if entry is not None else 0
 
     def _open_step(self) -> None:
-        total = self.runner.stats.total
+        total = self._runner.stats.total
         self._mark = {
             "t": time.monotonic(),
             "times": dict(total.response_times),
@@ -92,7 +99,7 @@ class CapacitySteps(LoadTestShape):
     def _close_step(self, partial: bool = False) -> None:
         if self._mark is None:
             return
-        total = self.runner.stats.total
+        total = self._runner.stats.total
         diff = {k: n - self._mark["times"].get(k, 0) for k, n in total.response_times.items()}
         diff = {k: n for k, n in diff.items() if n > 0}
         requests = total.num_requests - self._mark["requests"]
