@@ -13,6 +13,9 @@ Invariants:
 
 A trivial server that allows everything fails the 403 rows; one that forbids everything fails the
 allowed rows.
+
+The matrix runs on the emulator and on a lab alike (a lab: declared role users and standing-call
+lines, see "the level matrix" below), with every upload dated inside ``scene.upload_window``.
 """
 
 from __future__ import annotations
@@ -117,6 +120,31 @@ def _with_authorization(scene: Scene, operation: str, header: str) -> Reply:
 
 
 # --------------------------------------------------------------------------------- the level matrix
+#
+# Who plays which part. Emulator: the caller is a fresh user of the role's level, "another user" a
+# fresh Record Only user, and each line with a call is placed for the row. Any other server (a lab):
+# the caller is the declared role user, "another user" another declared role user, and the lines with
+# calls are the declared standing-call lines (``scene.line_with_call``): the caller's own line is one
+# declared with the caller's role, another's line one declared with another role; a row whose line the
+# target file lacks is skipped, saying which. Completed recordings are uploaded by level 10, dated
+# inside the server's upload window, owned by the caller or by the other user; on a lab the recordings
+# already there belong to others too, so a level-2 listing is judged item by item (every recording it
+# shows must be the caller's), never only against what this run uploaded.
+
+LIVE_SCENE_OPS = frozenset(
+    {
+        "listActiveRecordings",
+        "startRecording",
+        "stopRecordingByLine",
+        "stopMyRecording",
+        "stopRecording",
+        "pauseRecording",
+        "resumeRecording",
+        "pauseRecordingsByLine",
+        "resumeRecordingsByLine",
+    }
+)
+"""Operations whose row needs one line with a connected call: the caller's own, or another user's."""
 
 
 @dataclass
@@ -124,33 +152,66 @@ class Situation:
     """An otherwise-valid request for ``op`` by ``caller``, on their own or someone else's resource."""
 
     caller: User
-    other: User
     send: Callable[[ApiClient], Reply] = api.list_mine
     own_ids: set[str] = field(default_factory=set)
     other_ids: set[str] = field(default_factory=set)
 
 
-def _live_on(scene: Scene, admin: ApiClient, user: User, *, paused: bool = False) -> tuple[Call, str]:
-    """A connected call on ``user``'s own line with a live recording started by level 10."""
-    assert user.line is not None
-    call = scene.connect(user.line)
-    reply = api.start(
-        admin, {"deviceName": user.line.device_name, "directoryNumber": user.line.directory_number}
+def _caller(scene: Scene, role: str) -> User:
+    """The row's caller: a fresh user of the role's level (emulator) or the declared role user (lab)."""
+    if scene.is_emulator:
+        return scene.new_user(LEVELS[role], stem=f"auth{role}")
+    return scene.user(role)
+
+
+def _other_user(scene: Scene, role: str, caller: User) -> User:
+    """Someone else, to own the recordings the caller must not see: a fresh Record Only user
+    (emulator), or another declared role user (lab)."""
+    if scene.is_emulator:
+        return scene.new_user(1, stem="other")
+    for other_role in ("l1", "l2", "l10", "l0"):
+        user = scene.users.get(other_role)
+        if other_role != role and user is not None and user.username.lower() != caller.username.lower():
+            return user
+    pytest.skip(
+        f"needs a second declared user besides {role} (a [credentials.<another role>] entry) to own the "
+        f"recordings level {LEVELS[role]} must not see"
     )
+
+
+def _own_line(scene: Scene, role: str) -> tuple[User, Call]:
+    """The caller and a connected call on the caller's own line."""
+    if not scene.is_emulator:
+        scene.user(role)  # without the role's credentials, that is the reason to give
+    owner, call = scene.line_with_call(role=role, stem=f"auth{role}")
+    assert owner is not None, "a line lent for a role has that role's user as its owner"
+    return owner, call
+
+
+def _other_line(scene: Scene, role: str) -> Call:
+    """A connected call on a line that is not the caller's own (another user's line)."""
+    return scene.line_with_call(stem="other", not_role=role)[1]
+
+
+def _live_on(admin: ApiClient, call: Call, *, paused: bool = False) -> str:
+    """A live recording of ``call``, started (and paused) by level 10; its id."""
+    line = call.line
+    reply = api.start(admin, {"deviceName": line.device_name, "directoryNumber": line.directory_number})
     expect.status(reply, 201, check="set-up: start a recording", why="level 10 starts a connected line")
     rec = str(reply.json()["id"])
     if paused:
         expect.status(api.pause(admin, rec), 204, check="set-up: pause", why="level 10 pauses it")
-    return call, rec
+    return rec
 
 
-def _completed_for(scene: Scene, admin: ApiClient, user: User) -> str:
-    """A completed recording owned by ``user`` (uploaded by level 10 with localParty = user)."""
+def _completed_for(scene: Scene, admin: ApiClient, user: User, number: str | None = None) -> str:
+    """A completed recording owned by ``user`` (uploaded by level 10 with localParty = user), dated an
+    hour ago by the server's clock (inside any retention)."""
     meta = {
-        "startDateTime": "2024-05-01T10:00:00Z",
+        "startDateTime": scene.upload_window.hours_ago(1).isoformat(),
         "duration": "PT1S",
         "direction": 2,
-        "localParty": {"username": user.username, "phoneNumber": user.extension or scene.number()},
+        "localParty": {"username": user.username, "phoneNumber": number or user.extension or scene.number()},
         "remoteParty": {"phoneNumber": scene.number()},
     }
     reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.2), "audio/wav")
@@ -160,18 +221,30 @@ def _completed_for(scene: Scene, admin: ApiClient, user: User) -> str:
 
 def build(scene: Scene, admin: ApiClient, role: str, op: str, variant: str) -> Situation:
     """Set the scene for (role, op, variant) and return the request to send as the caller."""
-    caller = scene.new_user(LEVELS[role], stem=f"auth{role}")
-    other = scene.new_user(1, stem="other")
-    target = caller if variant.startswith("own") else other
-    s = Situation(caller, other)
-    line = target.line
-    assert line is not None
+    own = variant.startswith("own")
+    if op in LIVE_SCENE_OPS:
+        if own:
+            caller, call = _own_line(scene, role)
+        else:
+            caller, call = _caller(scene, role), _other_line(scene, role)
+        return _live_situation(admin, caller, call, op, variant)
+    if op == "listMyActiveRecordings":
+        caller, own_call = _own_line(scene, role)
+        s = Situation(caller, api.list_mine)
+        s.own_ids.add(_live_on(admin, own_call))
+        s.other_ids.add(_live_on(admin, _other_line(scene, role)))
+        return s
+    caller = _caller(scene, role)
+    s = Situation(caller)
     if op == "listRecordings":
-        s.own_ids.add(_completed_for(scene, admin, caller))
-        s.other_ids.add(_completed_for(scene, admin, other))
-        s.send = api.list_recordings
+        other = _other_user(scene, role, caller)
+        # a run-unique local number: the answer holds this row's two recordings, whatever else exists
+        number = scene.number()
+        s.own_ids.add(_completed_for(scene, admin, caller, number))
+        s.other_ids.add(_completed_for(scene, admin, other, number))
+        s.send = lambda c: api.list_recordings(c, {"localPartyNumber": number})
     elif op in ("getRecording", "downloadRecording"):
-        rec = _completed_for(scene, admin, target)
+        rec = _completed_for(scene, admin, caller if own else _other_user(scene, role, caller))
         s.send = (
             (lambda c: api.get_recording(c, rec))
             if op == "getRecording"
@@ -179,40 +252,42 @@ def build(scene: Scene, admin: ApiClient, role: str, op: str, variant: str) -> S
         )
     elif op == "uploadRecording":
         meta = {
-            "startDateTime": "2024-05-02T10:00:00Z",
+            "startDateTime": scene.upload_window.hours_ago(2).isoformat(),
             "duration": "PT1S",
             "direction": 1,
-            "localParty": {"username": target.username, "phoneNumber": line.directory_number},
+            "localParty": {"username": caller.username, "phoneNumber": caller.extension or scene.number()},
         }
         s.send = lambda c: api.upload_recording(c, meta, audio.wav("pcm16", seconds=0.2), "audio/wav")
-    elif op == "listActiveRecordings":
-        _, rec = _live_on(scene, admin, target)
+    return s
+
+
+def _live_situation(admin: ApiClient, caller: User, call: Call, op: str, variant: str) -> Situation:
+    """A live operation by ``caller`` on ``call``'s line (the caller's own, or another user's)."""
+    line = call.line
+    s = Situation(caller)
+    if op == "listActiveRecordings":
+        _live_on(admin, call)
         s.send = lambda c: api.list_active(c, deviceName=line.device_name)
-    elif op == "listMyActiveRecordings":
-        s.own_ids.add(_live_on(scene, admin, caller)[1])
-        s.other_ids.add(_live_on(scene, admin, other)[1])
-        s.send = api.list_mine
     elif op == "startRecording":
-        scene.connect(line)
         body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         s.send = (lambda c: api.start(c)) if variant == "own-nobody" else (lambda c: api.start(c, body))
     elif op == "stopRecordingByLine":
-        _live_on(scene, admin, target)
+        _live_on(admin, call)
         s.send = lambda c: api.stop_by_line(c, line.device_name, line.directory_number)
     elif op == "stopMyRecording":
-        _live_on(scene, admin, target)
+        _live_on(admin, call)
         s.send = api.stop_mine
     elif op in ("stopRecording", "pauseRecording"):
-        _, rec = _live_on(scene, admin, target)
+        rec = _live_on(admin, call)
         s.send = (lambda c: api.stop(c, rec)) if op == "stopRecording" else (lambda c: api.pause(c, rec))
     elif op == "resumeRecording":
-        _, rec = _live_on(scene, admin, target, paused=True)
+        rec = _live_on(admin, call, paused=True)
         s.send = lambda c: api.resume(c, rec)
     elif op == "pauseRecordingsByLine":
-        _live_on(scene, admin, target)
+        _live_on(admin, call)
         s.send = lambda c: api.pause_by_line(c, line.directory_number)
     elif op == "resumeRecordingsByLine":
-        _live_on(scene, admin, target, paused=True)
+        _live_on(admin, call, paused=True)
         s.send = lambda c: api.resume_by_line(c, line.directory_number)
     return s
 
@@ -274,19 +349,33 @@ MATRIX = [
 ]
 
 
-@pytest.mark.recqual(family="auth", operation="(each)", check="level permissions", needs=("emulator",))
+@pytest.mark.recqual(family="auth", operation="(each)", check="level permissions")
 @pytest.mark.parametrize(("role", "operation", "variant"), MATRIX)
 def test_level_permissions(role: str, operation: str, variant: str, scene: Scene, admin: ApiClient) -> None:
     """Each level, each operation, on its own and on another user's line or recording."""
     status, provenance = expected(role, operation, variant)
     situation = build(scene, admin, role, operation, variant)
     reply = situation.send(scene.client_for(situation.caller))
+    if operation == "startRecording" and reply.status == 201 and isinstance(reply.json_or_none(), dict):
+        rec = str(reply.json().get("id", ""))
+        scene.on_cleanup(lambda: api.stop(admin, rec))  # a no-body start records whatever the server owns
     why = f"level {LEVELS[role]} {operation} on {'its own' if variant.startswith('own') else 'another'} " + (
         "line or recording"
     )
     expect.status(reply, status, check="level permissions", why=why, provenance=provenance)
     if operation in ("listRecordings", "listMyActiveRecordings") and reply.status == 200:
         _visible_only_own(reply, situation, operation, role)
+
+
+def _owner_of(item: Any, operation: str) -> str:
+    """Who a listed item belongs to: ``ownerUsername`` (completed) or ``localParty.username`` (live)."""
+    if not isinstance(item, dict):
+        return ""
+    if operation == "listRecordings":
+        return str(item.get("ownerUsername") or "<no ownerUsername>").lower()
+    party = item.get("localParty")
+    name = party.get("username") if isinstance(party, dict) else None
+    return str(name or "<no localParty.username>").lower()
 
 
 def _visible_only_own(reply: Reply, s: Situation, operation: str, role: str) -> None:
@@ -317,37 +406,110 @@ def _visible_only_own(reply: Reply, s: Situation, operation: str, role: str) -> 
         actual=sorted(others & seen),
         provenance=provenance,
     )
+    caller = s.caller.username.lower()
+    foreign = sorted({_owner_of(item, operation) for item in items} - {caller})
+    expect.that(
+        not foreign,
+        reply,
+        check=check,
+        title="the answer lists recordings of other owners",
+        expected=f"only recordings of {caller}",
+        actual=foreign,
+        provenance=provenance,
+    )
 
 
 CHECK_OWNER_FILTER = "filters cannot widen what a level sees"
+PAGE_SIZE = 100
+MAX_PAGES = 50
+"""Pages read per listing (5,000 recordings): a level-2 user's own recordings, on any lab, fit."""
 
 
-@pytest.mark.recqual(
-    family="auth",
-    operation="listRecordings",
-    check=CHECK_OWNER_FILTER,
-    provenance="A-15",
-    needs=("emulator",),
-)
+def _foreign_owner(admin: ApiClient, *known: User) -> str | None:
+    """The owner of a recent recording on the server that is none of ``known`` (a lab's data)."""
+    reply = api.list_recordings(admin, {"page": 0, "pageSize": 50})
+    body = reply.json_or_none() if reply.status == 200 else None
+    items = body.get("recordings", []) if isinstance(body, dict) else []
+    names = {u.username.lower() for u in known}
+    return next(
+        (
+            str(item["ownerUsername"])
+            for item in items
+            if isinstance(item, dict)
+            and item.get("ownerUsername")
+            and str(item["ownerUsername"]).lower() not in names
+        ),
+        None,
+    )
+
+
+def _pages_all_own(
+    client: ApiClient, caller: User, owner: str | None, why: str
+) -> tuple[set[str], Reply] | None:
+    """Every page of a level-2 listing (``ownerUsername=owner`` when given): each item must be the
+    caller's. The ids seen and the first page, or ``None`` when a filter naming another user was
+    refused (403)."""
+    seen: set[str] = set()
+    mine = caller.username.lower()
+    first: Reply | None = None
+    for page in range(MAX_PAGES):
+        params: dict[str, Any] = {"page": page, "pageSize": PAGE_SIZE}
+        if owner is not None:
+            params["ownerUsername"] = owner
+        reply = api.list_recordings(client, params)
+        if page == 0 and reply.status == 403 and owner is not None and owner.lower() != mine:
+            return None
+        first = first or reply
+        expect.status(reply, 200, check=CHECK_OWNER_FILTER, why=f"{why}, page {page}", provenance="A-15")
+        body = expect.json_body(reply, check=CHECK_OWNER_FILTER, provenance="A-15")
+        items = [
+            i for i in (body.get("recordings", []) if isinstance(body, dict) else []) if isinstance(i, dict)
+        ]
+        owners = {str(item.get("ownerUsername") or "<no ownerUsername>") for item in items}
+        foreign = sorted(name for name in owners if name.lower() != mine)
+        expect.that(
+            not foreign,
+            reply,
+            check=CHECK_OWNER_FILTER,
+            title=f"{why}: page {page} lists recordings of other owners",
+            expected=f"only recordings of {caller.username}",
+            actual=foreign,
+            provenance="A-15",
+        )
+        seen |= {str(item.get("id", "")).lower() for item in items}
+        total = body.get("totalCount") if isinstance(body, dict) else None
+        if not items or not isinstance(total, int) or (page + 1) * PAGE_SIZE >= total:
+            break
+    assert first is not None
+    return seen, first
+
+
+@pytest.mark.recqual(family="auth", operation="listRecordings", check=CHECK_OWNER_FILTER, provenance="A-15")
 def test_owner_filter_cannot_widen_base_access(scene: Scene, admin: ApiClient) -> None:
     """A-15: a Base Access user lists its own recordings only, and a filter narrows that set; it never
     replaces it. ``ownerUsername=<another user>`` is the natural bug (the owner restriction implemented
     as a default value of the very filter the caller may set): the plain level-2 row sends no filter,
-    so it cannot see it. A 403 is accepted too (refusing the filter is not a leak)."""
-    caller = scene.new_user(2, stem="ownerfilter")
-    other = scene.new_user(1, stem="other")
+    so it cannot see it. A 403 is accepted too (refusing the filter is not a leak).
+
+    Holds on any data: on every page of every listing, each recording must be the caller's (a lab's
+    foreign recordings included); ``ownerUsername`` names this run's other user, the owner of a recording
+    already on the server when there is one, and the caller (whose fresh upload must be listed)."""
+    caller = _caller(scene, "l2")
+    other = _other_user(scene, "l2", caller)
     own = _completed_for(scene, admin, caller).lower()
     foreign = _completed_for(scene, admin, other).lower()
     client = scene.client_for(caller)
-    for owner, may_see in ((other.username, set()), (caller.username, {own})):
-        reply = api.list_recordings(client, {"ownerUsername": owner})
-        why = f"level 2 lists with ownerUsername={owner}"
-        if reply.status == 403 and owner == other.username:
+    probes: list[tuple[str | None, set[str]]] = [(other.username, set())]
+    stranger = _foreign_owner(admin, caller, other)
+    if stranger is not None:
+        probes.append((stranger, set()))
+    probes += [(caller.username, {own}), (None, {own})]
+    for owner, may_see in probes:
+        why = "level 2 lists " + (f"with ownerUsername={owner}" if owner is not None else "with no filter")
+        answer = _pages_all_own(client, caller, owner, why)
+        if answer is None:
             continue
-        expect.status(reply, 200, check=CHECK_OWNER_FILTER, why=why, provenance="A-15")
-        body = expect.json_body(reply, check=CHECK_OWNER_FILTER, provenance="A-15")
-        items = body.get("recordings", []) if isinstance(body, dict) else []
-        seen = {str(item.get("id", "")).lower() for item in items if isinstance(item, dict)}
+        seen, reply = answer
         expect.that(
             foreign not in seen and may_see <= seen,
             reply,

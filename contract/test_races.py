@@ -8,19 +8,27 @@ Invariants, for K requests released together:
 - K stops of one live recording: one 204, K-1 409 ("the id is not a live recording").
 
 A server without atomic check-and-set answers 201 twice (two recorders on one call) or 500.
+
+The three races need only a line with a connected call that nobody records: a fresh user's line on
+the emulator, a declared ``call = "standing"`` line on a lab (lent to the check; whatever the check
+leaves recording is stopped by line when it ends). The K requests of a race are counted by the
+session's rate cap beforehand and then released at once, so a lab's ``max_rps`` never turns a race
+into a queue. Only "channels exhausted is 503" needs the emulator (no lab can declare its channels).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
 from contract import api, expect
-from contract.client import ApiClient, Reply
+from contract.client import ApiClient, RateLimiter, Reply
 from contract.provenance import RUN
 from contract.scene import Scene
 
@@ -59,26 +67,62 @@ def _k() -> int:
     return 4 if RUN.quick else K
 
 
+@contextmanager
+def burst(client: ApiClient, k: int) -> Iterator[ApiClient]:
+    """``client`` for ``k`` requests released together: the same identity, breaker, log, redaction and
+    read-only rule, with the ``k`` requests counted by the session's rate limiter up front (the run's
+    average rate stays under the cap) and then sent without spacing."""
+    shared = client.config
+    for _ in range(k):
+        shared.limiter.wait()
+    config = dataclasses.replace(shared, limiter=RateLimiter(0))
+    try:
+        yield ApiClient(config, client.credentials)
+    finally:
+        config.close()
+
+
+CHECK_SETUP = "set-up: a connected line nobody records"
+
+
 @pytest.fixture
-def connected(scene: Scene) -> tuple[str, str]:
-    """A fresh line with a connected call: (deviceName, directoryNumber)."""
-    owner = scene.new_user(1, stem="race")
-    assert owner.line is not None
-    scene.connect(owner.line)
-    return owner.line.device_name, owner.line.directory_number
+def connected(scene: Scene, admin: ApiClient) -> tuple[str, str]:
+    """A line with a connected call, for this check alone: (deviceName, directoryNumber).
+
+    Emulator: a fresh user's line and a call placed on it. Lab: a declared standing-call line, lent
+    until the check ends; it must not be recorded already (a recording left by someone else would
+    make every start a 429)."""
+    _, call = scene.line_with_call(stem="race", owned=False)
+    device, dn = call.line.device_name, call.line.directory_number
+    listing = expect.status(
+        api.list_active(admin, deviceName=device, directoryNumber=dn),
+        200,
+        check=CHECK_SETUP,
+        why="level 10 lists the line's active recordings",
+    )
+    expect.that(
+        listing.json() == [],
+        listing,
+        check=CHECK_SETUP,
+        title=f"line {device}/{dn} is already being recorded before the race",
+        expected="no live recording on the line",
+        actual=listing.json(),
+    )
+    return device, dn
 
 
 @pytest.mark.recqual(
     family="races",
     operation="startRecording",
     check="concurrent starts: one 201, others 429",
-    needs=("emulator",),
+    needs=("lines",),
 )
 def test_concurrent_starts(connected: tuple[str, str], admin: ApiClient) -> None:
     device, dn = connected
-    replies = race(_k(), lambda: api.start(admin, {"deviceName": device, "directoryNumber": dn}))
+    with burst(admin, _k()) as client:
+        replies = race(_k(), lambda: api.start(client, {"deviceName": device, "directoryNumber": dn}))
     expect_one_winner(replies, 201, 429, "concurrent starts: one 201, others 429", "start on one line")
-    listing = api.list_active(admin, deviceName=device)
+    listing = api.list_active(admin, deviceName=device, directoryNumber=dn)
     expect.that(
         len(listing.json()) == 1,
         listing,
@@ -93,7 +137,7 @@ def test_concurrent_starts(connected: tuple[str, str], admin: ApiClient) -> None
     family="races",
     operation="pauseRecording",
     check="concurrent pauses: one 204, others 429",
-    needs=("emulator",),
+    needs=("lines",),
 )
 def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient) -> None:
     device, dn = connected
@@ -104,7 +148,8 @@ def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient) -> None
         why="a connected, unrecorded line",
     )
     rec = str(started.json()["id"])
-    replies = race(_k(), lambda: api.pause(admin, rec))
+    with burst(admin, _k()) as client:
+        replies = race(_k(), lambda: api.pause(client, rec))
     expect_one_winner(replies, 204, 429, "concurrent pauses: one 204, others 429", "pause of one recording")
 
 
@@ -112,7 +157,7 @@ def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient) -> None
     family="races",
     operation="stopRecording",
     check="concurrent stops: one 204, others 409",
-    needs=("emulator",),
+    needs=("lines",),
 )
 def test_concurrent_stops(connected: tuple[str, str], admin: ApiClient) -> None:
     device, dn = connected
@@ -123,7 +168,8 @@ def test_concurrent_stops(connected: tuple[str, str], admin: ApiClient) -> None:
         why="a connected, unrecorded line",
     )
     rec = str(started.json()["id"])
-    replies = race(_k(), lambda: api.stop(admin, rec))
+    with burst(admin, _k()) as client:
+        replies = race(_k(), lambda: api.stop(client, rec))
     expect_one_winner(replies, 204, 409, "concurrent stops: one 204, others 409", "stop of one recording")
 
 
