@@ -27,6 +27,7 @@ from contract.emulator_control import ControlPlane, EmulatorProcess
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
 from contract.provenance import PROFILES, RUN, CheckSpec, classify, deviation_message, provenances, set_seed
 from contract.scene import Scene
+from contract.schemathesis_adapter import force_seed
 from recqual.preflight import Preflight, PreflightError, run_preflight
 from recqual.target_config import ConfigError as TargetConfigError
 from recqual.target_config import TargetConfig, resolve
@@ -159,9 +160,7 @@ def _configure_seed(config: pytest.Config) -> None:
             seed = int(seed)
         except ValueError:
             raise pytest.UsageError("--hypothesis-seed must be an integer for recqual runs") from None
-    from hypothesis import core
-
-    core.global_force_seed = seed  # type: ignore[assignment]  # Hypothesis' documented seed override
+    force_seed(seed)
     set_seed(seed)
 
 
@@ -200,7 +199,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if kwargs.get("operation") == PER_PARAMETER and callspec is not None:
             kwargs["operation"] = callspec.params.get("operation", "")
         try:
-            item.stash[SPEC_KEY] = CheckSpec.from_marker_kwargs(kwargs, getattr(item, "originalname", item.name))
+            item.stash[SPEC_KEY] = CheckSpec.from_marker_kwargs(
+                kwargs, getattr(item, "originalname", item.name)
+            )
         except ValueError as exc:
             raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
         for prop in ("family", "operation", "provenance"):

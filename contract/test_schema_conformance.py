@@ -16,7 +16,6 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis.generation.stateful import run_state_machine_as_test
 
 import specs
 from contract import schema_support
@@ -24,6 +23,7 @@ from contract.client import ApiClient
 from contract.plugin import RecqualRun
 from contract.provenance import RUN
 from contract.scene import Scene
+from contract.schemathesis_adapter import operation_test
 from strategies import audio
 from strategies.schemathesis_formats import register_formats
 
@@ -59,26 +59,14 @@ def _run_operation(schema: schemathesis.BaseSchema, operation: str, admin: ApiCl
 
     Schemathesis' own pytest integration (``from_fixture``) is not usable with pytest 9 (it writes
     ``node._nodeid``), so the test is built with the same builder it uses, one pytest item per
-    operation.
+    operation (``contract/schemathesis_adapter.py``).
     """
-    from schemathesis.generation.feedback import FeedbackSources
-    from schemathesis.pytest._test_builder import build_operation_test
-    from schemathesis.python._constants.orchestrator import make_constants_value_source
-
-    api_operation = schema.find_operation_by_id(operation)
 
     def check_case(case: schemathesis.Case) -> None:
         reply = schema_support.send(case, admin, bound_lists=not RUN.is_emulator)
         schema_support.validate(case, reply, admin)
 
-    test = build_operation_test(
-        config=schema.config,
-        operation=api_operation,
-        test_func=check_case,
-        given_kwargs={},
-        feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
-    )
-    test()
+    operation_test(schema, operation, check_case)()
 
 
 @pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance", writes=False)
@@ -161,7 +149,7 @@ def test_live_links(live_schema: schemathesis.BaseSchema, admin: ApiClient, scen
             return True
         return False
 
-    run_state_machine_as_test(_machine(live_schema, admin, pin), settings=_stateful_settings())
+    _machine(live_schema, admin, pin).run(settings=_stateful_settings())
 
 
 @pytest.mark.recqual(
@@ -191,4 +179,4 @@ def test_upload_links(recordings_schema: schemathesis.BaseSchema, admin: ApiClie
             return True
         return False
 
-    run_state_machine_as_test(_machine(recordings_schema, admin, pin), settings=_stateful_settings())
+    _machine(recordings_schema, admin, pin).run(settings=_stateful_settings())
