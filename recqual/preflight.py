@@ -218,11 +218,17 @@ def _clock_offset(answer: Answer, sent: float, received: float) -> float | None:
     )  # Date is truncated to the second: +0.5 s on average
 
 
-def check_api(probe: Probe, config: TargetConfig) -> float | None:
-    """Is this the Recording API? Unauthenticated it must refuse (401), as level 10 list recordings."""
+def check_api(probe: Probe, config: TargetConfig, warnings: list[str]) -> float | None:
+    """Is this the Recording API? Unauthenticated it refuses (401), as level 10 it lists recordings.
+
+    A server that lists recordings without credentials is the Recording API with broken
+    authentication: it is qualified (and its auth checks fail), not turned away as "not the API".
+    """
     path = f"{RECORDINGS}?pageSize=1"
     anonymous = probe.send("GET", path)
-    if anonymous.status != 401:
+    if anonymous.status != 401 and _is_recordings_page(anonymous):
+        warnings.append(f"{anonymous.describe()} without credentials (401 expected): see the auth checks")
+    elif anonymous.status != 401:
         raise PreflightError(
             f"not the Recording API at {config.url}: {anonymous.describe()} without credentials "
             "(the API answers 401)"
@@ -255,7 +261,12 @@ _LEVEL_PROBES: dict[str, list[tuple[str, set[int], str]]] = {
 }
 
 
-def check_roles(probe: Probe, config: TargetConfig) -> tuple[list[RoleCheck], list[str]]:
+def check_roles(
+    probe: Probe, config: TargetConfig, *, auth_enforced: bool = True
+) -> tuple[list[RoleCheck], list[str]]:
+    """Each role authenticates and acts at its declared level. Where the server does not enforce
+    authentication at all, a level it does not enforce either is the server's fault, not the file's:
+    then it is a warning, and the auth checks judge it."""
     checks: list[RoleCheck] = []
     warnings: list[str] = []
     for role, credentials in config.credentials.items():
@@ -274,7 +285,7 @@ def check_roles(probe: Probe, config: TargetConfig) -> tuple[list[RoleCheck], li
                 f"role {role} ({credentials.username}) does not act as {said}: {answer.describe()}, "
                 f"expected {'/'.join(map(str, sorted(allowed)))}"
             )
-            if provenance == "documented":
+            if provenance == "documented" and auth_enforced:
                 raise PreflightError(message + "; fix the role in the target file")
             states.append(f"{message} ({provenance}: reported as a deviation)")
         warnings.extend(states)
@@ -436,11 +447,13 @@ def run_preflight(
     read_only = profile == "read-only"
     probe = Probe(config, began + DEADLINE_S)
     try:
-        offset = check_api(probe, config)
+        api_warnings: list[str] = []
+        offset = check_api(probe, config, api_warnings)
         control = check_control_plane(probe)
         control_allowed = control == "ours" and not read_only and (started_emulator or allow_reset)
         given_users = bool(config.credentials) and not started_emulator
-        roles, warnings = check_roles(probe, config)
+        roles, warnings = check_roles(probe, config, auth_enforced=not api_warnings)
+        warnings = api_warnings + warnings
         lines, usable = check_lines(probe, config, writes=not read_only)
     finally:
         probe.close()

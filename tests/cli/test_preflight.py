@@ -201,3 +201,26 @@ def test_an_unreadable_target_file_is_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(
         run_cli("check-target", "--target-file", "bad.toml", cwd=tmp_path), "not valid TOML"
     )
+
+
+class _IgnoresAuth(_LooksLikeAnEmulator):
+    """The Recording API with authentication broken: it lists recordings for anybody."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/fw/"):
+            self._json(200, {"totalCount": 0, "recordings": []} if "Recordings" in self.path else [])
+        else:
+            self._json(404, {})
+
+
+def test_a_server_that_ignores_credentials_is_qualified_not_turned_away(tmp_path: Path) -> None:
+    """Broken authentication is a finding of the auth checks (exit 1), not "not the API" (exit 2)."""
+    server, url = _serve(_IgnoresAuth)
+    try:
+        result = run_cli(
+            "check-target", "--target", url, cwd=tmp_path, env={"RECQUAL_USER": "u", "RECQUAL_PASSWORD": "p"}
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert "without credentials (401 expected)" in result.stdout
