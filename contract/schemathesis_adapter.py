@@ -41,7 +41,7 @@ def operation_test(
 
     test: Callable[[], None] = build_operation_test(
         config=schema.config,
-        operation=schema.find_operation_by_id(operation_id),
+        operation=schema.find_operation_by_id(operation_id),  # type: ignore[attr-defined]  # OpenAPI schemas only
         test_func=check_case,
         given_kwargs={},
         feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),

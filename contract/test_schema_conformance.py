@@ -102,7 +102,7 @@ def test_live_writes(operation: str, live_schema: schemathesis.BaseSchema, admin
 
 def _machine(
     schema: schemathesis.BaseSchema, client: ApiClient, pin: Callable[[schemathesis.Case], bool]
-) -> type:
+) -> Any:  # a subclass of Schemathesis' APIStateMachine (public through as_state_machine)
     base = schema.as_state_machine()
 
     class Machine(base):  # type: ignore[misc, valid-type]
@@ -165,7 +165,7 @@ def test_upload_links(recordings_schema: schemathesis.BaseSchema, admin: ApiClie
 
     def pin(case: schemathesis.Case) -> bool:
         if schema_support.operation_id(case) == "uploadRecording" and schema_support.is_positive(case):
-            case.body = {
+            body: dict[str, Any] = {
                 "jsondata": {
                     "startDateTime": scene.upload_window.hours_ago(1).isoformat(),
                     "duration": "PT1S",
@@ -175,6 +175,7 @@ def test_upload_links(recordings_schema: schemathesis.BaseSchema, admin: ApiClie
                 },
                 "attachment": sound,
             }
+            case.body = body
             case.multipart_content_types = {"jsondata": "application/json", "attachment": "audio/wav"}
             return True
         return False

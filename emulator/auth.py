@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,7 +174,7 @@ class Users:
     def get(self, username: str) -> User | None:
         return self._by_lower.get(username.lower())
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[User]:
         return iter(list(self._by_lower.values()))
 
     def _reindex(self) -> None:
