@@ -144,8 +144,13 @@ def start_emulator(workdir: Path, *, lab: bool = False) -> Service:
 
 
 def start_proxy(fault: str, upstream: str, workdir: Path, *, lab: bool = False) -> Service:
+    """The fault proxy in front of ``upstream``; ``lab``: the upstream is the deployed emulator, and the
+    proxy reads the same site file for the users, levels, lines and standing calls a lab has (it has
+    no control plane to learn them from)."""
     port = free_port()
     args = ["-m", "tests.faults.proxy", "--fault", fault, "--upstream", upstream, "--port", str(port)]
+    if lab:
+        args += ["--site", str(SITE)]
     health = LAB_HEALTH if lab else "/_emulator/health"
     return Service.start(f"proxy[{fault}]", args, workdir / "proxy.log", port=port, health_path=health)
 

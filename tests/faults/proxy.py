@@ -4,7 +4,10 @@
 root; ``--fault none`` is the transparent proxy; ``--variant NAME``, the same as ``--fault variant:NAME``,
 puts a benign variant from ``variants.py`` in front instead of a fault). Control-plane requests
 (``/_emulator/*``) are forwarded untouched so a suite can still set its scene; the fault sees them only
-to learn users and hang-ups. ``GET /_faults/status`` answers the fault's name and how often it fired.
+to learn users and hang-ups. In front of a lab (the emulator started with ``--site FILE``, no control
+plane), pass the same ``--site FILE``: the proxy then knows the lab's users, levels, lines and standing
+calls from it, as it would otherwise learn them from the control plane. ``GET /_faults/status``
+answers the fault's name and how often it fired.
 
 Raw ASGI rather than a framework: the proxy must be able to hold a connection without answering
 (``Stall``) and to drop one mid-body (``Reset``), which a framework's response objects hide.
@@ -43,10 +46,16 @@ class AbortConnection(Exception):
 
 
 class FaultProxy:
-    def __init__(self, fault: str, upstream: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        fault: str,
+        upstream: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        directory: Directory | None = None,
+    ) -> None:
         self.fault = fault
         self.behaviour: Behaviour = behaviour(fault)
-        self.directory = Directory()
+        self.directory = directory or Directory()
         self.upstream = upstream
         self.transport = transport  # tests plug a fake emulator in here
         self.px: Px | None = None
@@ -193,9 +202,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    parser.add_argument(
+        "--site",
+        metavar="FILE",
+        help="the upstream's site file (a lab, python -m emulator --site FILE): its users and standing calls",
+    )
     args = parser.parse_args(argv)
     try:
-        app = FaultProxy(args.fault or VARIANT_PREFIX + args.variant, args.upstream)
+        directory = Directory.from_site(args.site) if args.site else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"fault proxy: cannot read the site file {args.site}: {exc}") from None
+    try:
+        app = FaultProxy(args.fault or VARIANT_PREFIX + args.variant, args.upstream, directory=directory)
     except KeyError as exc:
         raise SystemExit(f"fault proxy: {exc.args[0]}") from None
     with contextlib.suppress(KeyboardInterrupt):

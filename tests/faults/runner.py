@@ -1,8 +1,9 @@
 """One kill attempt: a fresh emulator, the fault proxy in front, the suite against the proxy.
 
-``python -m tests.faults.runner FAULT [FAULT ...] [--family F] [--lab] [--seed N] [--no-load]`` runs
-attempts outside pytest and prints the verdicts (handy while writing a fault); ``--clean`` runs the
-clean baseline instead;
+``python -m tests.faults.runner FAULT [FAULT ...] [--family F] [--lab] [--seed N] [--no-load] [--json P]``
+runs attempts outside pytest and prints the verdicts (handy while writing a fault); ``--clean`` runs the
+clean baseline instead (with ``--lab``: the deployed-style lab, directly and through the transparent
+proxy);
 ``--variant NAME [NAME ...]`` (or ``--variant`` alone: every one, then ``all``) runs benign variants,
 which must pass. Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay
 in ``reports/fault-runs/<fault>/`` (``variant-<name>/`` for variants) for diagnosis.
@@ -24,7 +25,8 @@ from .catalogue import CATALOGUE, NONE, Fault
 from .harness import ROOT, Run, proxy_status, run_contract, run_load, start_emulator, start_proxy
 from .matrix import CleanResult, Matrix, VariantResult, Verdict, failed_rows, judge, label, load_summary
 
-RUNS = ROOT / "reports" / "fault-runs"
+RUNS = Path(os.environ.get("RECQUAL_FAULT_RUNS_DIR") or ROOT / "reports" / "fault-runs")
+"""Where each run's artifacts go; ``RECQUAL_FAULT_RUNS_DIR`` keeps two concurrent runners apart."""
 DEFAULT_SEED = int(os.environ.get("RECQUAL_FAULT_SEED", "20260808"))
 
 
@@ -60,15 +62,16 @@ def kill(fault: Fault, seed: int = DEFAULT_SEED, *, with_load: bool = True, lab:
     return judge(fault, contract, fired, load)
 
 
-def clean(seed: int, *, via_proxy: bool) -> CleanResult:
-    """The baseline: the correct emulator (optionally behind the transparent proxy) must pass."""
-    via = "proxy" if via_proxy else "direct"
-    workdir = _workdir(f"clean-{via}-{seed}")
-    emulator = start_emulator(workdir)
+def clean(seed: int, *, via_proxy: bool, lab: bool = False) -> CleanResult:
+    """The baseline: the correct emulator (optionally behind the transparent proxy) must pass;
+    ``lab``: the emulator in its deployed form with the lab target file, as ``kill(lab=True)`` runs."""
+    via = ("lab " if lab else "") + ("proxy" if via_proxy else "direct")
+    workdir = _workdir(f"clean-{via.replace(' ', '-')}-{seed}")
+    emulator = start_emulator(workdir, lab=lab)
     try:
-        proxy = start_proxy(NONE, emulator.url, workdir) if via_proxy else None
+        proxy = start_proxy(NONE, emulator.url, workdir, lab=lab) if via_proxy else None
         try:
-            run = run_contract((proxy or emulator).url, workdir, seed)
+            run = run_contract((proxy or emulator).url, workdir, seed, lab=lab)
         finally:
             if proxy is not None:
                 proxy.stop()
@@ -154,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--family", help="every fault of this family (e.g. live-state, auth, status, races)")
     parser.add_argument(
+        "--json", metavar="PATH", type=Path, help="also write the verdicts as JSON (kill-matrix.json's shape)"
+    )
+    parser.add_argument(
         "--variant",
         nargs="*",
         metavar="NAME",
@@ -174,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
             if not result.ok:
                 print(result.explain(), flush=True)
     elif args.clean:
-        matrix.clean += [clean(args.seed, via_proxy=False), clean(args.seed, via_proxy=True)]
-        matrix.clean += [clean_load(s) for s in sorted({f.load for f in CATALOGUE.values() if f.load})]
+        matrix.clean += [clean(args.seed, via_proxy=v, lab=args.lab) for v in (False, True)]
+        if not args.lab:
+            matrix.clean += [clean_load(s) for s in sorted({f.load for f in CATALOGUE.values() if f.load})]
     else:
         names = args.faults or [n for n, f in CATALOGUE.items() if args.family in (None, f.family)]
         for name in names:
@@ -187,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     print(matrix.table())
+    if args.json is not None:
+        matrix.write(args.json)
     passed = all(c.passed for c in matrix.clean) and all(b.ok for b in matrix.variants)
     return 0 if all(v.caught for v in matrix.verdicts) and passed else 1
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .harness import Service, start_proxy
+from .harness import Service, start_emulator, start_proxy
 from .ops import LIVE, RECORDINGS
 
 
@@ -102,3 +102,21 @@ def test_reset_breaks_the_answer_mid_body(emulator: Service, tmp_path: Path) -> 
         )
     finally:
         proxy.stop()
+
+
+def test_a_proxy_in_front_of_a_lab_knows_its_users(tmp_path: Path) -> None:
+    """``--site``: in front of the deployed emulator (no control plane) the proxy still knows who is a
+    level-2 user, so level2-sees-all fires on a lab as it does on the emulator."""
+    lab = start_emulator(tmp_path, lab=True)
+    try:
+        proxy = start_proxy("level2-sees-all", lab.url, tmp_path, lab=True)
+        try:
+            base = httpx.get(proxy.url + RECORDINGS, auth=("qual-base", "lab-base-pw"), timeout=30)
+            admin = httpx.get(lab.url + RECORDINGS, auth=("qual-admin", "lab-admin-pw"), timeout=30)
+            assert base.status_code == admin.status_code == 200
+            assert base.json()["totalCount"] == admin.json()["totalCount"] >= 2000
+            assert httpx.get(proxy.url + "/_faults/status", timeout=5).json()["fired"] == 1
+        finally:
+            proxy.stop()
+    finally:
+        lab.stop()

@@ -15,7 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.labs.deployed import SITE
+
 from . import multipart, rhs
+from .directory import Call, Directory
 from .ops import LIVE, RECORDINGS, operation, path_id
 from .proxy import FaultProxy
 from .ticks import format_duration, format_instant, parse_duration, parse_instant
@@ -117,10 +120,14 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def exchange(
-    fault: str, handler: Handler, requests: list[tuple[str, str, dict[str, Any]]]
+    fault: str,
+    handler: Handler,
+    requests: list[tuple[str, str, dict[str, Any]]],
+    directory: Directory | None = None,
 ) -> list[httpx.Response]:
-    """Send ``requests`` through the proxy app (in process) to ``handler`` (the fake emulator)."""
-    app = FaultProxy(fault, "http://emulator", transport=httpx.MockTransport(handler))
+    """Send ``requests`` through the proxy app (in process) to ``handler`` (the fake emulator);
+    ``directory``: the users the proxy knows from the start (a lab's, from its site file)."""
+    app = FaultProxy(fault, "http://emulator", transport=httpx.MockTransport(handler), directory=directory)
 
     async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(
@@ -193,6 +200,55 @@ def test_auth_faults_learn_users_from_the_control_plane() -> None:
     )
     admin = httpx.BasicAuth("admin", "admin")._auth_header
     assert auth_seen[-1] == admin
+
+
+def test_a_lab_directory_comes_from_its_site_file() -> None:
+    """A lab has no control plane: the proxy reads the site file's users, levels, lines and calls."""
+    lab = Directory.from_site(SITE)
+    levels = {a.username: a.level for a in lab.accounts()}
+    assert levels == {"admin": 10, "qual-admin": 10, "qual-base": 2, "qual-agent": 1, "qual-norights": 0}
+    base = lab.get("QUAL-BASE")
+    assert base is not None and (base.extension, base.device_name) == ("999", "SEP000000000999")
+    assert lab.calls == (
+        Call("SEP000000000301", "301", "qual-admin"),
+        Call("SEP000000000302", "302", "qual-agent"),
+    )
+
+
+def test_a_lab_directory_survives_a_reset() -> None:
+    """Seeded users outlive ``POST /_emulator/reset`` (as in the emulator); users added later do not."""
+    lab = Directory.from_site(SITE)
+    added = ("POST", "/_emulator/users", {"json": {"username": "x", "password": "p", "level": 2}})
+    reset = ("POST", "/_emulator/reset", {})
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201 if request.url.path.endswith("/users") else 204)
+
+    exchange("none", handler, [added], lab)
+    assert lab.get("x") is not None
+    exchange("none", handler, [reset], lab)
+    assert lab.get("x") is None and lab.get("qual-base") is not None
+
+
+def test_auth_faults_know_a_labs_users_without_a_control_plane() -> None:
+    """level2-sees-all re-sends the lab's level-2 user's read as the admin with no control plane seen,
+    and leaves the level-1 user's read alone; without the site file it cannot tell who is level 2."""
+    auth_seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        auth_seen.append(request.headers.get("authorization", ""))
+        return httpx.Response(200, json={"totalCount": 0, "recordings": []})
+
+    base_auth = httpx.BasicAuth("qual-base", "lab-base-pw")._auth_header
+    agent_auth = httpx.BasicAuth("qual-agent", "lab-agent-pw")._auth_header
+    admin = httpx.BasicAuth("admin", "admin")._auth_header
+    base = ("GET", RECORDINGS, {"auth": ("qual-base", "lab-base-pw")})
+    agent = ("GET", RECORDINGS, {"auth": ("qual-agent", "lab-agent-pw")})
+    exchange("level2-sees-all", handler, [base, agent], Directory.from_site(SITE))
+    assert auth_seen == [base_auth, admin, agent_auth]  # the correct answer, the faulty one, untouched
+    auth_seen.clear()
+    exchange("level2-sees-all", handler, [base])
+    assert auth_seen == [base_auth]
 
 
 def test_between_upper_inclusive_adds_the_upper_bound() -> None:

@@ -1,6 +1,7 @@
 """Authentication and permission faults (reference sections 1 and 5, A-15).
 
-They need to know who is calling: ``px.directory`` has learned every user from the control plane.
+They need to know who is calling: ``px.directory`` has learned every user from the control plane (on a
+lab, from its site file: ``directory.Directory.from_site``).
 """
 
 from __future__ import annotations

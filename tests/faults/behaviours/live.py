@@ -180,6 +180,8 @@ class PauseByIdPausesLine(Behaviour):
         if req.op != "pauseRecording" or resp.status != 204 or rid is None:
             return resp
         calls = await px.admin_json("GET", CONTROL + "/calls")
+        if calls is None:  # a lab: no control plane, its standing calls are all there is
+            calls = [c.as_control() for c in px.directory.calls]
         shared = Counter(str(c.get("directoryNumber")) for c in calls or [] if isinstance(c, dict))
         for dn, count in shared.items():
             if count < 2:
