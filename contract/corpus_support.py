@@ -7,6 +7,11 @@ is ANDed with one of them. So a pre-populated real server, or other tests' uploa
 The corpus is drawn from ``strategies.corpus.corpora`` deterministically from the run's seed, plus a
 few anchor recordings that guarantee every filter parameter can select a strict, non-empty subset
 (so "this parameter filters" is always testable).
+
+Dates: every start comes from the scene's upload window (the server's clock, its retention): the
+corpus' base is ``upload_window.latest`` and its spread 29 days when the window is that wide,
+the whole window otherwise; the anchors sit a few hours back (a proportional share of a narrower
+window). So the corpus is accepted on any server, whatever the day and the retention.
 """
 
 from __future__ import annotations
@@ -82,14 +87,26 @@ class UploadedCorpus:
         )
 
 
-def _anchors(base: Instant, owners: Sequence[str], locals_: tuple[str, str]) -> list[corpus.CorpusRecording]:
+HOUR = 3600 * TICKS_PER_SECOND
+ANCHOR_HOURS = 12
+"""The anchors sit up to 11 hours before the base; a spread narrower than this compresses them."""
+
+
+def ago(base: Instant, spread_s: int, hours: float) -> Instant:
+    """``hours`` before ``base``, or the same share of a spread narrower than ``ANCHOR_HOURS``."""
+    back = min(int(hours * HOUR), spread_s * TICKS_PER_SECOND * hours / ANCHOR_HOURS)
+    return base - int(back)  # type: ignore[return-value]
+
+
+def _anchors(
+    base: Instant, owners: Sequence[str], locals_: tuple[str, str], spread_s: int = ANCHOR_HOURS * 3600
+) -> list[corpus.CorpusRecording]:
     """Recordings that make every plain filter discriminate: each direction, each owner, both locals."""
-    hour = 3600 * TICKS_PER_SECOND
     out = []
     for i, direction in enumerate((0, 1, 2)):
         out.append(
             corpus.CorpusRecording(
-                start=base - (5 + i) * hour,
+                start=ago(base, spread_s, 5 + i),
                 duration_ticks=(30 + 60 * i) * TICKS_PER_SECOND,
                 direction=direction,
                 local_party_number=locals_[i % 2],
@@ -112,7 +129,9 @@ escaped backslash before ``;``, a trailing backslash, and a value that starts wi
 (A-12: only ``equals:contains:x9`` matches it)."""
 
 
-def boundary_anchors(base: Instant, owner: str, local: str) -> dict[str, corpus.CorpusRecording]:
+def boundary_anchors(
+    base: Instant, owner: str, local: str, spread_s: int = ANCHOR_HOURS * 3600
+) -> dict[str, corpus.CorpusRecording]:
     """Recordings at, one tick either side of, and in the same second as one instant ``T``.
 
     Random draws put a filter bound exactly on a stored instant only sometimes; a server whose
@@ -121,7 +140,7 @@ def boundary_anchors(base: Instant, owner: str, local: str) -> dict[str, corpus.
     into its second (so the same-second neighbour and the whole-second reading differ); durations are
     equal, so the ends keep the same one-tick spacing for ``endTime``.
     """
-    second_start = base - 10 * 3600 * TICKS_PER_SECOND
+    second_start = ago(base, spread_s, 10)
     at = Instant(second_start.ticks - second_start.ticks % TICKS_PER_SECOND + TICKS_PER_SECOND // 4)
     starts = {
         "at": at,
@@ -143,7 +162,9 @@ def boundary_anchors(base: Instant, owner: str, local: str) -> dict[str, corpus.
     }
 
 
-def documented_anchors(base: Instant, tag: str, owner: str, local: str) -> dict[str, corpus.CorpusRecording]:
+def documented_anchors(
+    base: Instant, tag: str, owner: str, local: str, spread_s: int = ANCHOR_HOURS * 3600
+) -> dict[str, corpus.CorpusRecording]:
     """Whole-second recordings with run-unique, caseless remote numbers (``tag`` is digits).
 
     Why: the rows that query them need no assumption (no AND with an isolating filter, A-3; no
@@ -151,7 +172,7 @@ def documented_anchors(base: Instant, tag: str, owner: str, local: str) -> dict[
     wrong ``between`` bound or a lost escape is a failure, not a deviation. The numbers hold the
     reference's escapes: ``;`` and ``\\``.
     """
-    hour_ago = base - 11 * 3600 * TICKS_PER_SECOND
+    hour_ago = ago(base, spread_s, 11)
     whole = Instant(hour_ago.ticks - hour_ago.ticks % TICKS_PER_SECOND)
     remotes = {"second-0": f"{tag};0", "second-1": f"{tag}\\1", "second-2": f"{tag}2"}
     return {
@@ -167,6 +188,13 @@ def documented_anchors(base: Instant, tag: str, owner: str, local: str) -> dict[
     }
 
 
+def corpus_window(scene: Scene) -> tuple[Instant, int]:
+    """The corpus' base and spread: the upload window's latest start, and 29 days or the window's
+    whole width when it is narrower (an undeclared retention: one day)."""
+    window = scene.upload_window
+    return window.latest, min(corpus.DEFAULT_SPREAD_S, window.span_s)
+
+
 def build_corpus(
     scene: Scene, *, seed: int | None, size: tuple[int, int]
 ) -> tuple[list[Any], tuple[str, str], tuple[str, ...], dict[str, Any]]:
@@ -176,16 +204,18 @@ def build_corpus(
     else:
         owners = (scene.user("l10").username,)
     locals_ = (scene.number(), scene.number())
-    base = Instant.now() - 60 * TICKS_PER_SECOND
-    drawn = draw_once(corpus.corpora(min_size=size[0], max_size=size[1], owners=owners, base=base), seed)
+    base, spread_s = corpus_window(scene)
+    drawn = draw_once(
+        corpus.corpora(min_size=size[0], max_size=size[1], owners=owners, base=base, spread_s=spread_s), seed
+    )
     mapping: dict[str, str] = {}
     items = []
     for item in drawn:
         local = mapping.setdefault(item.local_party_number.lower(), locals_[len(mapping) % 2])
         items.append(dataclasses.replace(item, local_party_number=local))
-    items.extend(_anchors(base, owners, locals_))
-    marks = boundary_anchors(base, owners[0], locals_[0])
-    marks |= documented_anchors(base, scene.number(), owners[-1], locals_[1])
+    items.extend(_anchors(base, owners, locals_, spread_s))
+    marks = boundary_anchors(base, owners[0], locals_[0], spread_s)
+    marks |= documented_anchors(base, scene.number(), owners[-1], locals_[1], spread_s)
     items.extend(marks.values())
     return items, locals_, owners, marks
 

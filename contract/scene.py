@@ -152,6 +152,10 @@ class Scene:
                     device_name=line.device_name if line else None,
                 )
             return
+        if self.config.retention_days is None:  # the emulator says its retention: uploads may use it all
+            retention = self.control.settings().get("retentionDays")
+            if isinstance(retention, int) and retention >= 1:
+                self.upload_window = UploadWindow.of(self.upload_window.offset_s, retention)
         for role, level in LEVELS.items():
             configured = given.get(role)
             if configured is not None:  # configured credentials win, e.g. a user seeded with --users

@@ -11,8 +11,13 @@ Invariants:
 - each invalid upload gets its documented 400 reason (0 body, 1 metadata, 2 audio), and every
   metadata rule is tried once on every seed (the random check may not draw a given rule);
 - ``/{id}`` and ``/{id}/Media`` serve that recording, not the latest upload (documented);
-- a start outside the retention period is 409, an invalid licence 501 (documented; emulator only,
-  because only there can the suite turn those knobs).
+- a start outside the retention period is 409 (documented: on the emulator with a retention set
+  through its control plane, on any other server with the retention its target file declares), an
+  invalid licence 501 (documented; emulator only, because only there can the suite turn that knob).
+
+Dates: every start this module uploads comes from the scene's upload window (the server's clock
+and retention, ``contract/upload_window.py``), never from a fixed date, so a server with a short
+retention does not refuse the set-up with 409.
 """
 
 from __future__ import annotations
@@ -30,11 +35,26 @@ from contract import api, expect
 from contract.client import ApiClient, Reply
 from contract.provenance import RUN
 from contract.scene import Scene
+from contract.upload_window import UploadWindow
 from strategies import audio, metadata
 from strategies.durations import parse_iso_duration
 from strategies.rhs_colon import TICKS_PER_SECOND, Instant
 
 CHECK_ECHO = "detail echoes the metadata"
+
+
+def _start(scene: Scene, hours: float = 2.0, fraction_ticks: int = 0) -> str:
+    """A start ``hours`` back in the upload window, on a whole second plus ``fraction_ticks``."""
+    at = scene.upload_window.hours_ago(hours).ticks
+    digits = 7 if fraction_ticks else 0
+    return Instant(at - at % TICKS_PER_SECOND + fraction_ticks).isoformat(digits=digits)
+
+
+def _dates(scene: Scene) -> dict[str, Any]:
+    """What ``strategies.metadata`` needs to draw valid starts: the window's latest start (read at
+    each draw) and its width."""
+    window = scene.upload_window
+    return {"now": lambda: window.latest, "max_age_s": window.span_s}
 
 
 def _upload(admin: ApiClient, meta: dict[str, Any], data: bytes, ctype: str) -> str:
@@ -189,7 +209,7 @@ def test_each_audio_type_round_trips(encoding: str, ctype: str, admin: ApiClient
     caller = admin.credentials.username if admin.credentials else ""
     data = audio.mp3(0.2) if encoding == "mp3" else audio.wav(encoding, seconds=0.2)  # type: ignore[arg-type]
     meta = {
-        "startDateTime": "2024-07-01T09:15:30.1234567Z",
+        "startDateTime": _start(scene, 3, fraction_ticks=1_234_567),  # 7 digits: A-11 echo
         "duration": "PT1M30S",
         "direction": 2,
         "localParty": {"username": caller, "phoneNumber": scene.number()},
@@ -216,7 +236,7 @@ def test_varied_uploads_round_trip(admin: ApiClient, scene: Scene) -> None:
     owner = caller
 
     @settings(max_examples=RUN.examples(full=40, quick=6, creates=True))
-    @given(sound=audio.audio_files(), meta=metadata.upload_metadata(usernames=(owner,)))
+    @given(sound=audio.audio_files(), meta=metadata.upload_metadata(usernames=(owner,), **_dates(scene)))
     def check(sound: audio.AudioFile, meta: dict[str, Any]) -> None:
         event(f"{sound.kind} as {sound.content_type}")
         event(f"pbxInfo:{(meta.get('pbxInfo') or {}).get('type', 'none')}")
@@ -248,8 +268,14 @@ def test_each_id_serves_its_own_recording(admin: ApiClient, scene: Scene) -> Non
     upload (documented: nothing but the id selects what is served).
     """
     caller = admin.credentials.username if admin.credentials else "admin"
-    first_meta = {**_valid_meta(caller), "localParty": {"username": caller, "phoneNumber": scene.number()}}
-    second_meta = {**_valid_meta(caller), "localParty": {"username": caller, "phoneNumber": scene.number()}}
+    first_meta = {
+        **_valid_meta(caller, scene),
+        "localParty": {"username": caller, "phoneNumber": scene.number()},
+    }
+    second_meta = {
+        **_valid_meta(caller, scene),
+        "localParty": {"username": caller, "phoneNumber": scene.number()},
+    }
     first = _upload(admin, first_meta, audio.wav("pcm16", seconds=0.3), "audio/wav")
     before = api.download_recording(admin, first)
     expect.status(before, 200, check=CHECK_OWN_MEDIA, why="the recording was just uploaded")
@@ -304,7 +330,7 @@ def test_upload_for_another_owner(admin: ApiClient, scene: Scene) -> None:
     if owner.lower() == caller.lower():
         pytest.skip(f"{CHECK_AUTHOR}: the l2 and l10 roles are the same user ({owner}); configure two users")
     meta = {
-        **_valid_meta(owner),
+        **_valid_meta(owner, scene),
         "localParty": {"username": owner, "phoneNumber": scene.number()},
         "remoteParty": {"phoneNumber": f"+39{scene.number()}"},
         "notes": f"written by {caller} for {owner}",
@@ -334,11 +360,11 @@ def test_upload_for_another_owner(admin: ApiClient, scene: Scene) -> None:
 
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid audio is 400 reason 2")
-def test_invalid_audio_rejected(admin: ApiClient) -> None:
+def test_invalid_audio_rejected(admin: ApiClient, scene: Scene) -> None:
     owner = admin.credentials.username if admin.credentials else "admin"
 
     @settings(max_examples=RUN.examples(full=50, quick=8))
-    @given(bad=audio.invalid_audio(), meta=metadata.upload_metadata(usernames=(owner,)))
+    @given(bad=audio.invalid_audio(), meta=metadata.upload_metadata(usernames=(owner,), **_dates(scene)))
     def check(bad: audio.InvalidAudio, meta: dict[str, Any]) -> None:
         event(bad.why.split(" ")[0])
         reply = api.upload_recording(admin, meta, bad.data, bad.content_type)
@@ -355,12 +381,12 @@ def test_invalid_audio_rejected(admin: ApiClient) -> None:
 
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid metadata is 400 reason 1")
-def test_invalid_metadata_rejected(admin: ApiClient) -> None:
+def test_invalid_metadata_rejected(admin: ApiClient, scene: Scene) -> None:
     owner = admin.credentials.username if admin.credentials else "admin"
     sound = audio.wav("pcm16", seconds=0.05)
 
     @settings(max_examples=RUN.examples(full=50, quick=8))
-    @given(bad=metadata.invalid_metadata(usernames=(owner,)))
+    @given(bad=metadata.invalid_metadata(usernames=(owner,), **_dates(scene)))
     def check(bad: metadata.InvalidMetadata) -> None:
         event(bad.why.split(" ")[0])
         note(f"metadata: {bad.metadata}")
@@ -403,17 +429,18 @@ say) must fail on every seed."""
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid metadata is 400 reason 1")
 @pytest.mark.parametrize("rule", list(INVALID_METADATA_RULES))
-def test_each_metadata_rule(rule: str, admin: ApiClient) -> None:
+def test_each_metadata_rule(rule: str, admin: ApiClient, scene: Scene) -> None:
     """Documented: metadata invalid -> 400 reason 1 (2.2), for each rule of UploadRecordingMetadata."""
     owner = admin.credentials.username if admin.credentials else "admin"
-    meta = INVALID_METADATA_RULES[rule](_valid_meta(owner))
+    meta = INVALID_METADATA_RULES[rule](_valid_meta(owner, scene))
     reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
     expect.reason(reply, 1, check="invalid metadata is 400 reason 1", why=f"metadata invalid: {rule}")
 
 
-def _valid_meta(owner: str) -> dict[str, Any]:
+def _valid_meta(owner: str, scene: Scene) -> dict[str, Any]:
+    """Valid metadata, two hours back in the upload window (inside the server's retention)."""
     return {
-        "startDateTime": "2024-06-01T08:00:00Z",
+        "startDateTime": _start(scene, 2),
         "duration": "PT2S",
         "direction": 1,
         "localParty": {"username": owner, "phoneNumber": "1001"},
@@ -462,13 +489,13 @@ def raw_upload(admin: ApiClient, meta: dict[str, Any], data: bytes) -> Reply:
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="broken bodies are 400")
 @pytest.mark.parametrize("case", list(BROKEN_BODIES))
-def test_broken_upload_bodies(case: str, admin: ApiClient) -> None:
+def test_broken_upload_bodies(case: str, admin: ApiClient, scene: Scene) -> None:
     meta_kind, sound_kind, ctype, reasons = BROKEN_BODIES[case]
     owner = admin.credentials.username if admin.credentials else "admin"
     raw = None
     meta = None
     if meta_kind == "meta":
-        meta = _valid_meta(owner)
+        meta = _valid_meta(owner, scene)
     elif meta_kind is not None:
         raw = meta_kind
     data = audio.wav("pcm16", seconds=0.05) if sound_kind else None
@@ -499,23 +526,61 @@ def settings_knob(scene: Scene) -> Iterator[Any]:
     )
 
 
-@pytest.mark.recqual(
-    family="transfer", operation="uploadRecording", check="retention is 409", needs=("emulator",)
-)
-def test_retention_409(admin: ApiClient, settings_knob: Any) -> None:
-    settings_knob.settings(retentionDays=7)
-    owner = admin.credentials.username if admin.credentials else "admin"
+EMULATOR_RETENTION_DAYS = 7
+"""The retention the emulator is given for the retention check (through its control plane)."""
+CHECK_RETENTION = "retention is 409"
 
-    @settings(max_examples=RUN.examples(full=8, quick=3))
-    @given(meta=metadata.outside_retention_metadata(retention_days=7, usernames=(owner,)))
-    def check(meta: dict[str, Any]) -> None:
-        reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
+
+@pytest.mark.recqual(family="transfer", operation="uploadRecording", check=CHECK_RETENTION)
+def test_retention_409(admin: ApiClient, scene: Scene, request: pytest.FixtureRequest) -> None:
+    """Documented (2.2): an upload whose start date is outside the retention period is 409.
+
+    The retention must be known: on the emulator the check sets it (7 days) through the control
+    plane; on any other server it is the ``[target] retention_days`` the target file declares (a
+    wrong declaration is the lab's to fix: a server keeping recordings longer answers 201). Without
+    either, the check is skipped. The first upload is dated a day before the retention period began
+    (``upload_window.before_retention()``), the drawn ones up to 400 days earlier.
+    """
+    if scene.is_emulator:
+        request.getfixturevalue("settings_knob").settings(retentionDays=EMULATOR_RETENTION_DAYS)
+        retention, source = EMULATOR_RETENTION_DAYS, "set through the emulator control plane"
+    elif scene.config.retention_days:
+        retention, source = scene.config.retention_days, "declared as [target] retention_days"
+    else:
+        pytest.skip(
+            f"{CHECK_RETENTION}: the server's retention is unknown; declare it in the --target-file "
+            "([target] retention_days = N) to check that an upload dated before it is refused"
+        )
+    window = UploadWindow.of(scene.upload_window.offset_s, retention)
+    owner = admin.credentials.username if admin.credentials else "admin"
+    sound = audio.wav("pcm16", seconds=0.05)
+
+    def refused(meta: dict[str, Any]) -> None:
+        reply = api.upload_recording(admin, meta, sound, "audio/wav")
         expect.status(
             reply,
             409,
-            check="retention is 409",
-            why=f"start {meta['startDateTime']} is older than the 7-day retention",
+            check=CHECK_RETENTION,
+            why=f"start {meta['startDateTime']} is older than the {retention}-day retention ({source})",
         )
+
+    edge = window.before_retention()
+    refused(
+        {
+            **_valid_meta(owner, scene),
+            "localParty": {"username": owner, "phoneNumber": scene.number()},
+            "startDateTime": Instant(edge.ticks - edge.ticks % TICKS_PER_SECOND).isoformat(digits=0),
+        }
+    )
+
+    @settings(max_examples=RUN.examples(full=8, quick=3, creates=True))
+    @given(
+        meta=metadata.outside_retention_metadata(
+            retention_days=retention, usernames=(owner,), now=window.server_now
+        )
+    )
+    def check(meta: dict[str, Any]) -> None:
+        refused(meta)
 
     check()
 
@@ -531,7 +596,7 @@ def test_licence_501(admin: ApiClient, scene: Scene, settings_knob: Any) -> None
     assert owner.line is not None
     scene.connect(owner.line)
     settings_knob.settings(licenseValid=False)
-    meta = _valid_meta(admin.credentials.username if admin.credentials else "admin")
+    meta = _valid_meta(admin.credentials.username if admin.credentials else "admin", scene)
     reply = api.upload_recording(admin, meta, audio.wav("pcm16", seconds=0.05), "audio/wav")
     expect.status(reply, 501, check="licence is 501", why="the Call Recording licence is invalid")
     reply = api.start(
@@ -545,10 +610,10 @@ def test_licence_501(admin: ApiClient, scene: Scene, settings_knob: Any) -> None
     operation=["getRecording", "downloadRecording"],
     check="ids: unknown 404, not a GUID 400, any case accepted",
 )
-def test_recording_ids(admin: ApiClient) -> None:
+def test_recording_ids(admin: ApiClient, scene: Scene) -> None:
     rec_id = _upload(
         admin,
-        _valid_meta(admin.credentials.username if admin.credentials else "admin"),
+        _valid_meta(admin.credentials.username if admin.credentials else "admin", scene),
         audio.wav("pcm16", seconds=0.05),
         "audio/wav",
     )

@@ -7,8 +7,11 @@ values, and `select(corpus, params)` is the oracle for a whole listRecordings qu
 
 Invariants (tested):
 
-* every start is in `[base - 29 days, base - 3 h]` and every end (`start + duration`, A-2) is at most
-  `base - 1 h`: inside a 30-day retention and never in the future;
+* every start is in `[base - spread, base - youngest(spread)]` and every end (`start + duration`, A-2) is
+  at most `base - end_margin(spread)` (for the default 29-day spread: `[base - 29 days, base - 3 h]` and
+  `base - 1 h`). `base` and `spread` are the caller's: the contract suite passes the latest start and
+  the width of the server's upload window (its clock, its retention), so a corpus is inside retention
+  and never in the future on any server, whatever the day;
 * every stored string satisfies `oracle_safety.is_oracle_safe_value` (or is `""`, meaning absent);
 * `select` is the AND of all filters (A-3), ordered by start time descending. The server breaks ties by
   `referenceNumber` descending, which the corpus cannot know: compare each `tie_groups` group as a set.
@@ -39,8 +42,10 @@ from strategies.rhs_colon import (
 )
 
 __all__ = [
+    "DEFAULT_SPREAD_S",
     "FILTER_PARAMS",
     "CorpusRecording",
+    "Spread",
     "corpora",
     "filters_for",
     "order_key",
@@ -139,13 +144,49 @@ def _remote_numbers(draw: st.DrawFn) -> str:
     return stem
 
 
+DEFAULT_SPREAD_S = 29 * 86_400
+"""The spread when the window allows it: starts over 29 days, inside a 30-day retention."""
+MIN_SPREAD_S = 60
+
+
 def _resolve_base(base: Instant | None) -> Instant:
-    now = Instant.now()
-    if base is None:
-        return now
-    if base > now:
-        raise ValueError(f"base {base!r} is in the future")
-    return base
+    """`base` is "now" for the corpus. It is not checked against this machine's clock: the caller
+    gives the server's (its clock may run ahead of ours)."""
+    return Instant.now() if base is None else base
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Where a corpus of spread `seconds` puts its starts and ends, relative to its base (ticks).
+
+    29 days (the default) gives the classic layout: starts 3 h to 29 days back, durations up to 2 h,
+    ends at least 1 h back. A narrower window compresses it: the youngest start is at most an eighth
+    of the spread back, the end margin a sixteenth, and durations shrink so that every end stays
+    behind the base.
+    """
+
+    seconds: int
+
+    @property
+    def ticks(self) -> int:
+        return self.seconds * SECOND
+
+    @property
+    def end_margin(self) -> int:
+        return min(HOUR, self.ticks // 16)
+
+    @property
+    def youngest(self) -> int:
+        """Youngest cluster centre's age; a start may be up to 2 s younger (cluster steps)."""
+        return min(3 * HOUR, self.ticks // 8) + 2 * SECOND
+
+    @property
+    def oldest(self) -> int:
+        return self.ticks - 2 * SECOND
+
+    @property
+    def max_duration_s(self) -> int:
+        return max(1, min(2 * 3600 * SECOND, self.youngest - 2 * SECOND - self.end_margin) // SECOND)
 
 
 def corpora(
@@ -154,16 +195,21 @@ def corpora(
     max_size: int = 30,
     owners: Sequence[str] = ("admin",),
     base: Instant | None = None,
+    spread_s: int = DEFAULT_SPREAD_S,
 ) -> SearchStrategy[list[CorpusRecording]]:
     """Lists of recordings clustered so that filters meet them at their bounds.
 
     Starts come from 1-4 cluster centres (tick precision), each recording equal to its centre, 1 or 2
     ticks, 1 ms or 1 s away, or elsewhere in the same second; durations come from a few common values
-    so ends cluster too. All starts lie in the 29 days before `base` (default: the clock when the
-    example is drawn) and all ends at least an hour before it.
+    so ends cluster too. All starts lie in the `spread_s` seconds before `base` (default: this
+    machine's clock when the example is drawn; the contract suite passes the server's upload window)
+    and all ends before it (see `Spread`; 29 days: ends at least an hour before `base`).
     """
     if not 1 <= min_size <= max_size:
         raise ValueError(f"need 1 <= min_size <= max_size, got {min_size}, {max_size}")
+    if spread_s < MIN_SPREAD_S:
+        raise ValueError(f"spread_s must be at least {MIN_SPREAD_S} s, got {spread_s}")
+    layout = Spread(int(spread_s))
     owners = tuple(owners)
     if not owners or not all(isinstance(o, str) and o for o in owners):
         raise ValueError("owners must be non-empty usernames")
@@ -172,8 +218,7 @@ def corpora(
     def build(draw: st.DrawFn) -> list[CorpusRecording]:
         ref = _resolve_base(base)
         # Draw ages, not instants: the choices must not depend on the clock (Hypothesis replays them).
-        youngest, oldest = 3 * HOUR + 2 * SECOND, 29 * DAY - 2 * SECOND
-        ages = st.integers(youngest, oldest)
+        ages = st.integers(layout.youngest, layout.oldest)
         centres = [ref - age for age in draw(st.lists(ages, min_size=1, max_size=4))]
         n = draw(st.integers(min_size, max_size))
         recordings = []
@@ -187,6 +232,7 @@ def corpora(
             else:
                 start = ref - draw(ages)
             seconds = draw(st.one_of(st.sampled_from(_DURATIONS_S), st.integers(1, 2 * 3600)))
+            seconds = min(seconds, layout.max_duration_s)  # a narrow window: every end behind the base
             recordings.append(
                 CorpusRecording(
                     start=start,

@@ -9,13 +9,16 @@ Invariants (tested against `specs/recordings.yaml`):
   wrong types are shapes no JSON binder coerces (objects/arrays where scalars belong), never strings
   that a lenient binder reads as numbers or booleans;
 * `now=None` means "the clock when the example is drawn", so future and past stay future and past
-  however long a test session runs.
+  however long a test session runs; `now` may also be a function called at each draw (the contract
+  suite passes the server's clock, through its upload window) and `max_age_s` the width of the
+  window starts may use (the server's retention), so no date is fixed and none depends on this
+  machine's clock.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,15 +73,32 @@ def pbx_infos() -> SearchStrategy[dict[str, str]]:
     )
 
 
-def _now(now: Instant | None) -> Instant:
-    return Instant.now() if now is None else now
+Clock = Instant | Callable[[], Instant] | None
+"""`now` of the strategies: an instant, a function giving "now" at each draw, or None (this machine)."""
+
+
+def _now(now: Clock) -> Instant:
+    if now is None:
+        return Instant.now()
+    return now() if callable(now) else now
+
+
+def _max_age(max_age_days: int, max_age_s: int | None) -> int:
+    """The widest age a valid start may have, in ticks (`max_age_s` wins when given)."""
+    if max_age_s is None:
+        if max_age_days < 1:
+            raise ValueError("max_age_days must be at least 1")
+        return max_age_days * DAY
+    if max_age_s < 3 * 60:
+        raise ValueError(f"max_age_s must be at least 180 s, got {max_age_s}")
+    return max_age_s * TICKS_PER_SECOND
 
 
 @st.composite
-def _past_starts(draw: st.DrawFn, now: Instant | None, max_age_days: int) -> str:
-    """A start in (now - max_age_days, now - 1 min], written with `Z` or an offset (never zone-less:
-    A-14 makes zone-less *filters* UTC, nothing says so for upload metadata)."""
-    age = draw(st.integers(TICKS_PER_MINUTE, max_age_days * DAY - TICKS_PER_MINUTE))
+def _past_starts(draw: st.DrawFn, now: Clock, max_age: int) -> str:
+    """A start in (now - max_age, now - 1 min] (`max_age` in ticks), written with `Z` or an offset
+    (never zone-less: A-14 makes zone-less *filters* UTC, nothing says so for upload metadata)."""
+    age = draw(st.integers(TICKS_PER_MINUTE, max_age - TICKS_PER_MINUTE))
     ticks = _now(now).ticks - age  # an age, not an instant, is drawn: choices must not follow the clock
     if draw(st.booleans()):
         ticks -= ticks % TICKS_PER_SECOND
@@ -101,17 +121,20 @@ _NOTES = st.text(
 
 
 def upload_metadata(
-    *, usernames: Sequence[str] = ("admin",), now: Instant | None = None, max_age_days: int = 29
+    *,
+    usernames: Sequence[str] = ("admin",),
+    now: Clock = None,
+    max_age_days: int = 29,
+    max_age_s: int | None = None,
 ) -> SearchStrategy[dict[str, Any]]:
-    """Valid `UploadRecordingMetadata` dicts (§3): start in the past within `max_age_days` (keep it
-    below the server's retention, default 30 days in the emulator's settings), owner from `usernames`."""
+    """Valid `UploadRecordingMetadata` dicts (§3): start in the past within `max_age_s` seconds (or
+    `max_age_days`) before `now`; keep that below the server's retention. Owner from `usernames`."""
     if not usernames:
         raise ValueError("usernames must not be empty")
-    if max_age_days < 1:
-        raise ValueError("max_age_days must be at least 1")
+    max_age = _max_age(max_age_days, max_age_s)
     return st.fixed_dictionaries(
         {
-            "startDateTime": _past_starts(now, max_age_days),
+            "startDateTime": _past_starts(now, max_age),
             "duration": _durations(),
             "direction": st.sampled_from((0, 1, 2)),
             "localParty": st.fixed_dictionaries(
@@ -154,11 +177,16 @@ _WRONG_TYPES: dict[str, tuple[Any, ...]] = {
 
 @st.composite
 def invalid_metadata(
-    draw: st.DrawFn, *, usernames: Sequence[str] = ("admin",), now: Instant | None = None
+    draw: st.DrawFn,
+    *,
+    usernames: Sequence[str] = ("admin",),
+    now: Clock = None,
+    max_age_s: int | None = None,
 ) -> InvalidMetadata:
     """Metadata that is invalid for one labelled reason: a missing required field, a wrong type, a
-    direction outside 0/1/2, an unknown `pbxInfo.type`, or a start more than 5 minutes ahead (A-5)."""
-    base = dict(draw(upload_metadata(usernames=usernames, now=now)))
+    direction outside 0/1/2, an unknown `pbxInfo.type`, or a start more than 5 minutes ahead (A-5).
+    Its other fields are valid, the start (when kept) within `max_age_s` before `now`."""
+    base = dict(draw(upload_metadata(usernames=usernames, now=now, max_age_s=max_age_s)))
     how = draw(
         st.sampled_from(("missing", "missing-nested", "wrong-type", "direction", "pbx-type", "future"))
     )
@@ -197,7 +225,7 @@ def outside_retention_metadata(
     *,
     retention_days: int,
     usernames: Sequence[str] = ("admin",),
-    now: Instant | None = None,
+    now: Clock = None,
 ) -> dict[str, Any]:
     """Valid metadata whose start is at least a day before the retention period: 409 (§2.2)."""
     meta = dict(draw(upload_metadata(usernames=usernames, now=now)))

@@ -1,0 +1,684 @@
+r"""listRecordings relations that hold on any server's data (reference 2.1, section 4), GET only.
+
+The corpus checks (test_filters, test_paging) judge the server against an oracle on recordings this
+run uploaded. These checks need no upload, so they also run in ``--profile read-only`` on a production
+server: they compare the server's answers with each other, on whatever recordings it holds.
+
+Invariants, for windows, substrings and page sizes drawn from what the server itself lists:
+
+- ``between:T1;T2`` is ``(after:T1 ∪ equals:T1) ∩ before:T2``; ``after`` and ``before`` are strict
+  (nothing they list is ``equals`` at their bound); every listed startTime is inside the bound
+  (section 4; the startTime comparison also rests on A-11: the listed startTime is the stored instant);
+- ``contains:S`` lists only values containing ``S``, every value of the window containing ``S``,
+  and a subset of ``contains:S'`` for any substring ``S'`` of ``S`` (section 4; asked within a time
+  window, so A-3: filters combine with AND);
+- pages ``0..n`` of a window concatenate to its unpaged list, same order, no repeat, the same
+  ``totalCount`` on every page; a page past the end is empty with that ``totalCount`` (A-3);
+- every answer is most recent first (documented).
+
+Bounded on any server: every value is chosen from one page of ``before:T0`` (``T0`` is the server's
+clock when the check starts), so each window holds at most about a page of recordings, and every
+query carries a ``pageSize`` (a window's unpaged list is asked only once its ``totalCount`` is
+known to be small). A production server with 100,000 recordings answers the same few hundred
+requests as an empty one.
+
+Recordings that arrive while a check runs: windows end at ``T0`` (closed, in the past), but a
+completed call is listed with its *start* time, and an upload may be back-dated, so a recording may
+still appear inside a window between two queries. Each subset relation therefore asks its smaller
+side first (an arrival can only enlarge the later answer), per-answer properties need no second
+query, and the paging checks read the unpaged list before and after the pages: only when both agree
+(nothing arrived) are the pages compared exactly; otherwise the check retries, and finally judges what
+arrivals cannot break (every recording listed before is on some page, every paged one is listed after).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import event, given, note, settings
+from hypothesis import strategies as st
+
+from contract import api, expect
+from contract.client import ApiClient, Reply
+from contract.failures import DOCUMENTED
+from contract.provenance import RUN
+from contract.scene import Scene
+from strategies import corpus
+from strategies.oracle_safety import is_oracle_safe_char, is_oracle_safe_value
+from strategies.rhs_colon import TICKS_PER_SECOND, DatetimeFilter, Instant, StringFilter, min_digits
+
+SECOND = TICKS_PER_SECOND
+FRAME = 100
+"""Page size of the frames the values are chosen from: a window holds about this many recordings."""
+DEEP_FRAME_PAGE = 2
+"""The second frame is this page of ``before:T0`` (or the last one): somewhat older recordings."""
+LIMIT = 300
+"""``pageSize`` of every relation query: more matches than this and the window is not judged."""
+MAX_PAGES = 12
+"""A paging example reads at most this many pages (its window is chosen to fit)."""
+ATTEMPTS = 3
+"""Paging checks: how often to retry a window whose unpaged list changed during the check."""
+
+CHECK_BETWEEN = "between = (after or equals) and before, on any data"
+CHECK_CONTAINS = "contains: longer within shorter, on any data"
+CHECK_PAGES = "pages concatenate, on any data"
+CHECK_PAST_END = "page past the end is empty, on any data"
+CHECK_ORDER = "most recent first, on any data"
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading answers
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    start: Instant
+    start_text: str
+    remote: str | None
+
+
+@dataclass
+class Listing:
+    """One listRecordings answer: its rows (most recent first) and ``totalCount``."""
+
+    reply: Reply
+    rows: list[Row]
+    total: int
+    shown: str
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.rows]
+
+    @property
+    def id_set(self) -> set[str]:
+        return {r.id for r in self.rows}
+
+    @property
+    def complete(self) -> bool:
+        """Every match is in this answer (its page 0 holds ``totalCount`` rows)."""
+        return self.total <= len(self.rows)
+
+
+def _row(item: Any, reply: Reply, check: str) -> Row:
+    rec_id = item.get("id") if isinstance(item, dict) else None
+    text = item.get("startTime") if isinstance(item, dict) else None
+    try:
+        start = Instant.parse(str(text))
+    except ValueError:
+        start = None
+    if not isinstance(rec_id, str) or start is None:
+        raise expect.fail(
+            reply,
+            check=check,
+            title="a listed recording has no id or no readable startTime",
+            expected="id (uuid) and startTime (date-time)",
+            actual=str(item)[:200],
+        )
+    remote = item.get("remotePartyNumber")
+    return Row(rec_id.lower(), start, str(text), remote if isinstance(remote, str) else None)
+
+
+def fetch(
+    admin: ApiClient,
+    params: dict[str, Any],
+    *,
+    check: str,
+    page_size: int | None = LIMIT,
+    page: int = 0,
+    provenance: str = DOCUMENTED,
+) -> Listing:
+    """Ask, expect 200 with a readable body, and judge the order (documented: most recent first)."""
+    query = dict(corpus.query_params(params))
+    if page_size is not None:
+        query |= {"page": str(page), "pageSize": str(page_size)}
+    shown = "&".join(f"{k}={v}" for k, v in query.items()) or "(no parameters)"
+    reply = api.list_recordings(admin, query)
+    expect.status(reply, 200, check=check, why=f"a valid query: {shown}", provenance=provenance)
+    body = expect.json_body(reply, check=check)
+    items = body.get("recordings") if isinstance(body, dict) else None
+    total = body.get("totalCount") if isinstance(body, dict) else None
+    expect.that(
+        isinstance(items, list) and isinstance(total, int),
+        reply,
+        check=check,
+        title="the answer has no recordings array or no integer totalCount",
+        expected='{"totalCount": int, "recordings": [...]}',
+        actual=str(body)[:200],
+    )
+    rows = [_row(item, reply, check) for item in items]  # type: ignore[union-attr]
+    starts = [r.start.ticks for r in rows]
+    expect.that(
+        starts == sorted(starts, reverse=True),
+        reply,
+        check=CHECK_ORDER,
+        title=f"{shown}: recordings are not ordered by start time, most recent first",
+        expected="startTime descending",
+        actual=[r.start_text for r in rows][:10],
+    )
+    return Listing(reply, rows, int(total), shown)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------------
+# Choosing values from what the server lists
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Frames:
+    """``T0`` (the server's clock when the check started, a whole second) and the pages of
+    ``before:T0`` the values are chosen from: page 0 (the newest) and a deeper one."""
+
+    t0: Instant
+    pages: list[list[Row]]
+    summary: str
+
+
+def frames(admin: ApiClient, scene: Scene, check: str, *, deep: bool = True) -> Frames:
+    now = scene.upload_window.server_now().ticks
+    t0 = Instant(now - now % SECOND)
+    before = {"startTime": DatetimeFilter("before", t0, digits=0)}
+    first = fetch(admin, before, check=check, page_size=FRAME)
+    pages = [first.rows]
+    last = max(0, (first.total - 1) // FRAME)
+    if deep and last > 0:
+        pages.append(fetch(admin, before, check=check, page_size=FRAME, page=min(DEEP_FRAME_PAGE, last)).rows)
+    sizes = [len(p) for p in pages]
+    return Frames(
+        t0, pages, f"T0 {t0.isoformat(digits=0)}: {first.total} recordings before it, frames {sizes}"
+    )
+
+
+def _digits(*instants: Instant) -> int:
+    return max(min_digits(t.ticks) for t in instants)
+
+
+@dataclass(frozen=True)
+class Window:
+    """``[lower, upper)``, ``upper`` at most ``T0``; written with as few digits as the bounds need."""
+
+    lower: Instant
+    upper: Instant
+
+    @property
+    def digits(self) -> int:
+        return _digits(self.lower, self.upper)
+
+    @property
+    def provenance(self) -> str:
+        """Bounds to the millisecond are plain RFC 3339; finer ones (the server's own 7-digit
+        startTimes) must be accepted by A-11."""
+        return DOCUMENTED if self.digits <= 3 else "A-11"
+
+    def op(self, name: str, at: Instant | None = None) -> DatetimeFilter:
+        value = self.lower if at is None else at
+        if name == "between":
+            return DatetimeFilter("between", self.lower, upper=self.upper, digits=self.digits)
+        return DatetimeFilter(name, value, digits=self.digits)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"[{self.lower.isoformat(digits=self.digits)}, {self.upper.isoformat(digits=self.digits)})"
+
+
+def _bound(data: st.DataObject, t: Instant, label: str) -> Instant:
+    """A listed instant itself (ties, exact bounds), or the whole second below or above it."""
+    how = data.draw(st.sampled_from(("exact", "exact", "floor", "ceil")), label=f"{label} bound")
+    floor = t.ticks - t.ticks % SECOND
+    if how == "exact":
+        return t
+    if how == "floor" or floor == t.ticks:
+        return Instant(floor)
+    return Instant(floor + SECOND)
+
+
+def draw_window(data: st.DataObject, rows: Sequence[Row], t0: Instant, *, max_rows: int) -> Window:
+    """A window whose bounds sit on (or beside) listed start times, spanning at most ``max_rows``
+    rows of the frame; an empty frame gives a window of up to a day before ``T0``."""
+    if not rows:
+        span = data.draw(st.integers(1, 86_400), label="window seconds (empty frame)")
+        return Window(t0 - span * SECOND, t0)  # type: ignore[arg-type]
+    n = len(rows)
+    upper_row = data.draw(st.integers(-1, n - 1), label="upper row (-1: T0)")
+    first = max(upper_row, 0)
+    lower_row = data.draw(st.integers(first, min(n - 1, first + max_rows - 1)), label="lower row")
+    upper = t0 if upper_row < 0 else min(_bound(data, rows[upper_row].start, "upper"), t0)
+    lower = _bound(data, rows[lower_row].start, "lower")
+    if lower >= upper:
+        lower = upper - SECOND  # type: ignore[assignment]
+    return Window(lower, upper)
+
+
+def _frame(data: st.DataObject, found: Frames) -> list[Row]:
+    return data.draw(st.sampled_from(found.pages), label="frame") if len(found.pages) > 1 else found.pages[0]
+
+
+def _describe(rows: Iterable[Row], ids: Iterable[str], limit: int = 5) -> list[str]:
+    by_id = {r.id: r for r in rows}
+    return [f"{i} startTime {by_id[i].start_text}" if i in by_id else i for i in list(ids)[:limit]]
+
+
+# --------------------------------------------------------------------------------------------------
+# between, after, before, equals
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.recqual(
+    family="filters", operation="listRecordings", check=CHECK_BETWEEN, provenance=DOCUMENTED, writes=False
+)
+def test_between_is_after_or_equals_and_before(admin: ApiClient, scene: Scene) -> None:
+    """Section 4: ``between:T1;T2`` is ``T1 <= x < T2``, ``after`` and ``before`` strict.
+
+    Asked in this order: between, after:T1, equals:T1, equals:T2, before:T2, between again. An
+    arrival can only enlarge a later answer, so "first ⊆ later" relations hold even while
+    recordings arrive; disjointness (``after:T1`` vs ``equals:T1``, ``before:T2`` and ``between``
+    vs ``equals:T2``) holds regardless. ``after:T1`` lists everything since ``T1`` (bounded: T1 is
+    chosen from the newest page); ``before:T2`` is read one page deep, which holds the whole window
+    when the page reaches below ``T1`` (most recent first).
+    """
+    found = frames(admin, scene, CHECK_BETWEEN, deep=False)
+
+    @settings(max_examples=RUN.examples(full=30, quick=8))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        note(found.summary)
+        w = draw_window(data, found.pages[0], found.t0, max_rows=FRAME)
+        t1, t2 = w.lower, w.upper
+        prov = w.provenance
+        note(f"window {w}")
+
+        def ask(name: str, at: Instant | None = None) -> Listing:
+            return fetch(admin, {"startTime": w.op(name, at)}, check=CHECK_BETWEEN, provenance=prov)
+
+        between = ask("between")
+        after = ask("after", t1)
+        at_t1 = ask("equals", t1)
+        at_t2 = ask("equals", t2)
+        before = ask("before", t2)
+        between_again = ask("between")
+
+        def disjoint(a: Listing, b: Listing, title: str) -> None:
+            both = a.id_set & b.id_set
+            expect.that(
+                not both,
+                a.reply,
+                check=CHECK_BETWEEN,
+                title=title,
+                expected=f"nothing also in {b.shown}",
+                actual=f"{len(both)} recordings in both",
+                provenance=prov,
+                notes=[f"in both: {d}" for d in _describe(a.rows, sorted(both))],
+            )
+
+        disjoint(after, at_t1, f"after:T1 is not strict: it lists recordings at T1 (window {w})")
+        disjoint(before, at_t2, f"before:T2 is not strict: it lists recordings at T2 (window {w})")
+        disjoint(between, at_t2, f"between:T1;T2 includes its upper bound T2 (window {w})")
+        disjoint(between_again, at_t2, f"between:T1;T2 includes its upper bound T2 (window {w})")
+
+        for name, listing, ok in (
+            ("between", between, lambda r: t1 <= r.start < t2),
+            ("between", between_again, lambda r: t1 <= r.start < t2),
+            ("after", after, lambda r: r.start > t1),
+            ("equals", at_t1, lambda r: r.start == t1),
+            ("equals", at_t2, lambda r: r.start == t2),
+            ("before", before, lambda r: r.start < t2),
+        ):
+            outside = [r for r in listing.rows if not ok(r)]
+            expect.that(
+                not outside,
+                listing.reply,
+                check=CHECK_BETWEEN,
+                title=f"{listing.shown}: listed startTimes outside the {name} bound",
+                expected=f"every startTime within {name} (window {w})",
+                actual=[r.start_text for r in outside][:5],
+                provenance="A-11",  # the listed startTime is the stored instant, to the tick
+            )
+
+        if not (between.complete and between_again.complete and after.complete and at_t1.complete):
+            event("window or after:T1 larger than a page: set relations not judged")
+            return
+        since_t1 = after.id_set | at_t1.id_set
+        missing = between.id_set - since_t1
+        expect.that(
+            not missing,
+            between.reply,
+            check=CHECK_BETWEEN,
+            title="between:T1;T2 lists recordings that neither after:T1 nor equals:T1 lists",
+            expected=f"between ⊆ after ∪ equals (window {w})",
+            actual=f"{len(missing)} recordings only in between",
+            provenance=prov,
+            notes=_describe(between.rows, sorted(missing)),
+        )
+        reaches_below = before.complete or (
+            bool(before.rows) and before.rows[-1].id not in since_t1 and before.rows[-1].start < t1
+        )
+        if not reaches_below:
+            event("before:T2 page does not reach below T1: not judged")
+            return
+        event("set relations judged")
+        beyond = between.id_set - before.id_set
+        expect.that(
+            not beyond,
+            between.reply,
+            check=CHECK_BETWEEN,
+            title="between:T1;T2 lists recordings that before:T2 does not",
+            expected=f"between ⊆ before (window {w})",
+            actual=f"{len(beyond)} recordings only in between",
+            provenance=prov,
+            notes=_describe(between.rows, sorted(beyond)),
+        )
+        lost = (since_t1 & before.id_set) - between_again.id_set
+        expect.that(
+            not lost,
+            between_again.reply,
+            check=CHECK_BETWEEN,
+            title="recordings listed by after:T1 (or equals:T1) and before:T2 are missing from between:T1;T2",
+            expected=f"(after ∪ equals) ∩ before ⊆ between (window {w})",
+            actual=f"{len(lost)} missing",
+            provenance=prov,
+            notes=_describe(after.rows + at_t1.rows, sorted(lost)),
+        )
+
+    check()
+
+
+# --------------------------------------------------------------------------------------------------
+# contains
+# --------------------------------------------------------------------------------------------------
+
+
+def _contains(value: str, part: str) -> bool:
+    """Containment under any case rule a correct server may use (A-4 is not needed: a value that
+    contains ``part`` exactly is matched by a case-sensitive and a case-insensitive server alike)."""
+    return part in value or part.lower() in value.lower() or part.casefold() in value.casefold()
+
+
+@st.composite
+def _substrings(draw: st.DrawFn, values: Sequence[str]) -> tuple[str, str]:
+    """``(S, S')``: ``S`` a substring of a listed value, ``S'`` a shorter substring of ``S``."""
+    value = draw(st.sampled_from(values))
+    i = draw(st.integers(0, len(value) - 1))
+    j = draw(st.integers(i + 1, len(value)))
+    longer = value[i:j]
+    if len(longer) == 1:
+        return longer, longer
+    a = draw(st.integers(0, len(longer) - 1))
+    b = draw(st.integers(a + 1, min(len(longer), a + len(longer) - 1)))
+    return longer, longer[a:b]
+
+
+@pytest.mark.recqual(
+    family="filters", operation="listRecordings", check=CHECK_CONTAINS, provenance="A-3", writes=False
+)
+def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene) -> None:
+    """Section 4 ``contains``, escaping included (``;`` and ``\\`` in listed numbers are escaped, and
+    ``%``, ``_``, ``[`` must be literal): within a window W, asked first, ``contains:S`` lists only
+    values containing S and every value of W containing S exactly; ``contains:S`` ⊆ ``contains:S'``
+    for a substring S' of S. Values on which correct collations disagree are not judged
+    (``strategies.oracle_safety``)."""
+    found = frames(admin, scene, CHECK_CONTAINS)
+
+    @settings(max_examples=RUN.examples(full=30, quick=8))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        note(found.summary)
+        rows = _frame(data, found)
+        w = draw_window(data, rows, found.t0, max_rows=FRAME)
+        window = {"startTime": w.op("between")}
+        listed = fetch(admin, window, check=CHECK_CONTAINS, provenance=w.provenance)
+        if not listed.complete:
+            event("window larger than a page: not judged")
+            return
+        safe = lambda r: r.remote is not None and r.remote != "" and is_oracle_safe_value(r.remote)  # noqa: E731
+        values = sorted({r.remote for r in listed.rows if safe(r)}) or sorted(  # type: ignore[type-var]
+            {r.remote for p in found.pages for r in p if safe(r)}  # type: ignore[misc]
+        )
+        if not values:
+            event("no remote numbers listed: nothing to judge")
+            return
+        longer, shorter = data.draw(_substrings(values), label="(S, S')")
+        if not all(map(is_oracle_safe_char, longer + shorter)):  # contains operands: per character
+            event("substring not oracle-safe: not judged")
+            return
+        note(f"window {w}; S={longer!r}; S'={shorter!r}")
+        prov = ",".join(dict.fromkeys(("A-3", *([w.provenance] if w.provenance != DOCUMENTED else []))))
+
+        def ask(part: str) -> Listing:
+            params = {**window, "remoteParty": StringFilter("contains", part, True)}
+            return fetch(admin, params, check=CHECK_CONTAINS, provenance=prov)
+
+        narrow = ask(longer)
+        wide = ask(shorter)
+        for part, got in ((longer, narrow), (shorter, wide)):
+            wrong = [r for r in got.rows if safe(r) and not _contains(r.remote or "", part)]
+            wrong += [r for r in got.rows if not r.remote]
+            expect.that(
+                not wrong,
+                got.reply,
+                check=CHECK_CONTAINS,
+                title=f"contains:{part!r} lists remote numbers that do not contain it",
+                expected=f"every remotePartyNumber contains {part!r}",
+                actual=[r.remote for r in wrong][:5],
+                provenance=prov,
+            )
+            should = {r.id for r in listed.rows if r.remote and part in r.remote and safe(r)}
+            missed = should - got.id_set
+            expect.that(
+                not missed,
+                got.reply,
+                check=CHECK_CONTAINS,
+                title=f"contains:{part!r} misses recordings of the window whose remote number contains it",
+                expected=f"{len(should)} recordings of window {w}",
+                actual=f"{len(missed)} missing",
+                provenance=prov,
+                notes=[f"{r.id} remotePartyNumber {r.remote!r}" for r in listed.rows if r.id in missed][:5],
+            )
+        extra = narrow.id_set - wide.id_set
+        expect.that(
+            not extra,
+            narrow.reply,
+            check=CHECK_CONTAINS,
+            title=f"contains:{longer!r} lists recordings that contains:{shorter!r} does not",
+            expected=f"contains:{longer!r} ⊆ contains:{shorter!r}",
+            actual=f"{len(extra)} only in the longer",
+            provenance=prov,
+            notes=[f"{r.id} remotePartyNumber {r.remote!r}" for r in narrow.rows if r.id in extra][:5],
+        )
+        event("judged")
+
+    check()
+
+
+# --------------------------------------------------------------------------------------------------
+# paging and order
+# --------------------------------------------------------------------------------------------------
+
+
+def _small_window(data: st.DataObject, found: Frames, page_size: int) -> Window:
+    return draw_window(data, _frame(data, found), found.t0, max_rows=page_size * (MAX_PAGES - 1))
+
+
+def _unpaged(admin: ApiClient, params: dict[str, Any], check: str, prov: str) -> Listing | None:
+    """The unpaged list, asked only after a one-row probe shows it is small (None: too large)."""
+    probe = fetch(admin, params, check=check, page_size=1, provenance=prov)
+    if probe.total > LIMIT:
+        event("window larger than the limit: not judged")
+        return None
+    return fetch(admin, params, check=check, page_size=None, provenance=prov)
+
+
+def read_pages(admin: ApiClient, params: dict[str, Any], size: int, prov: str) -> list[Listing] | None:
+    """Pages 0, 1, ... up to the first one that is not full (None: more than ``MAX_PAGES`` + 2).
+
+    Reading on to a short page, rather than to the count the unpaged list gave, loses nothing while
+    recordings arrive: an arrival only moves a recording to a later position, and the short page
+    is the end of the list at the time it is read.
+    """
+    pages: list[Listing] = []
+    for k in range(MAX_PAGES + 2):
+        pages.append(fetch(admin, params, check=CHECK_PAGES, page_size=size, page=k, provenance=prov))
+        if len(pages[-1].rows) < size:
+            return pages
+    return None
+
+
+@pytest.mark.recqual(
+    family="paging", operation="listRecordings", check=CHECK_PAGES, provenance="A-3", writes=False
+)
+def test_pages_concatenate_on_any_data(admin: ApiClient, scene: Scene) -> None:
+    """Pages 0..n of a window, read between two unpaged reads of it: when the two agree, the pages
+    concatenate to exactly that list (A-3: a total order makes pages stable) and every page reports
+    its ``totalCount`` (documented). When recordings arrived, retry; if they keep arriving, judge what
+    arrivals cannot break."""
+    found = frames(admin, scene, CHECK_PAGES)
+
+    @settings(max_examples=RUN.examples(full=25, quick=6))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        note(found.summary)
+        size = data.draw(st.integers(1, 25), label="pageSize")
+        w = _small_window(data, found, size)
+        params = {"startTime": w.op("between")}
+        prov = w.provenance
+        note(f"window {w}, pageSize {size}")
+        for _attempt in range(ATTEMPTS):
+            before = _unpaged(admin, params, CHECK_PAGES, prov)
+            if before is None:
+                return
+            if -(-before.total // size) > MAX_PAGES:
+                event("too many pages: not judged")
+                return
+            pages = read_pages(admin, params, size, prov)
+            if pages is None:
+                event("pages kept filling up: not judged")
+                return
+            after = _unpaged(admin, params, CHECK_PAGES, prov)
+            if after is None:
+                return
+            paged = [i for p in pages for i in p.ids]
+            if before.ids == after.ids and before.total == after.total:
+                break
+            event("recordings arrived during the check: retried")
+        else:
+            event("recordings kept arriving: judged what arrivals cannot break")
+            lost = set(before.ids) - set(paged)
+            strange = set(paged) - set(after.ids)
+            expect.that(
+                not lost and not strange,
+                pages[0].reply if pages else after.reply,
+                check=CHECK_PAGES,
+                title=f"pages of size {size} lose recordings listed before or list ones never listed",
+                expected="each recording listed before the pages on a page, each paged one listed after",
+                actual=f"{len(lost)} lost, {len(strange)} unknown",
+                provenance="A-3",
+            )
+            return
+        event(f"{len(pages)} pages judged")
+        for k, page in enumerate(pages):
+            expect.that(
+                page.total == before.total,
+                page.reply,
+                check=CHECK_PAGES,
+                title=f"page {k} of size {size} reports another totalCount than the unpaged list",
+                expected=before.total,
+                actual=page.total,
+                provenance=DOCUMENTED if k * size < before.total else "A-3",  # past the end: A-3
+            )
+        expect.that(
+            before.total == len(before.rows) and len(set(before.ids)) == len(before.ids),
+            before.reply,
+            check=CHECK_PAGES,
+            title="the unpaged list does not hold totalCount distinct recordings",
+            expected=f"{before.total} distinct recordings",
+            actual=f"{len(before.rows)} rows, {len(set(before.ids))} distinct",
+        )
+        repeats = sorted({i for i in paged if paged.count(i) > 1})
+        gaps = [i for i in before.ids if i not in paged]
+        expect.that(
+            paged == before.ids,
+            pages[0].reply if pages else before.reply,
+            check=CHECK_PAGES,
+            title=f"pages of size {size} do not concatenate to the unpaged list of window {w}",
+            expected=f"{len(before.ids)} recordings in the unpaged order",
+            actual=f"{len(paged)} recordings; {len(repeats)} repeated, {len(gaps)} missing, order "
+            + ("same" if sorted(paged) == sorted(before.ids) else "differs"),
+            provenance="A-3",
+            notes=[f"repeated: {d}" for d in _describe(before.rows, repeats, 3)]
+            + [f"missing: {d}" for d in _describe(before.rows, gaps, 3)],
+        )
+
+    check()
+
+
+@pytest.mark.recqual(
+    family="paging", operation="listRecordings", check=CHECK_PAST_END, provenance="A-3", writes=False
+)
+def test_page_past_the_end_on_any_data(admin: ApiClient, scene: Scene) -> None:
+    """A-3: a page past the last match is an empty array with the same ``totalCount`` (judged when
+    the window's count is the same before and after the page is read)."""
+    found = frames(admin, scene, CHECK_PAST_END)
+
+    @settings(max_examples=RUN.examples(full=20, quick=6))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        note(found.summary)
+        size = data.draw(st.integers(1, 50), label="pageSize")
+        beyond = data.draw(st.sampled_from((0, 0, 1, 7)), label="pages beyond the last")
+        w = _small_window(data, found, size)
+        params = {"startTime": w.op("between")}
+        note(f"window {w}, pageSize {size}")
+        for _attempt in range(ATTEMPTS):
+            first = fetch(admin, params, check=CHECK_PAST_END, page_size=size, provenance=w.provenance)
+            page = -(-first.total // size) + beyond
+            past = fetch(
+                admin, params, check=CHECK_PAST_END, page_size=size, page=page, provenance=w.provenance
+            )
+            again = fetch(admin, params, check=CHECK_PAST_END, page_size=size, provenance=w.provenance)
+            if first.total == again.total:
+                break
+            event("recordings arrived during the check: retried")
+        else:
+            event("recordings kept arriving: not judged")
+            return
+        event("judged")
+        expect.that(
+            past.rows == [] and past.total == first.total,
+            past.reply,
+            check=CHECK_PAST_END,
+            title=f"page {page} is past the last of {first.total} matches: expected no recordings and "
+            "the same totalCount",
+            expected=f"[] and totalCount {first.total}",
+            actual=f"{len(past.rows)} recordings, totalCount {past.total}",
+            provenance="A-3",
+        )
+
+    check()
+
+
+@pytest.mark.recqual(
+    family="paging", operation="listRecordings", check=CHECK_ORDER, provenance=DOCUMENTED, writes=False
+)
+def test_most_recent_first_on_any_window(admin: ApiClient, scene: Scene) -> None:
+    """Documented: listRecordings answers most recent first: the frames, windows of them (unpaged),
+    and a page of a window (every ``fetch`` judges the order of its answer)."""
+    found = frames(admin, scene, CHECK_ORDER)
+
+    @settings(max_examples=RUN.examples(full=20, quick=6))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        note(found.summary)
+        size = data.draw(st.integers(1, 50), label="pageSize")
+        w = _small_window(data, found, size)
+        params = {"startTime": w.op("between")}
+        whole = _unpaged(admin, params, CHECK_ORDER, w.provenance)
+        if whole is None:
+            return
+        page = data.draw(st.integers(0, max(0, (whole.total - 1) // size)), label="page")
+        fetch(admin, params, check=CHECK_ORDER, page_size=size, page=page, provenance=w.provenance)
+        event("judged" if whole.rows else "empty window")
+
+    check()
