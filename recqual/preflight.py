@@ -357,80 +357,107 @@ def _probe_line(probe: Probe, line: LineSpec, declared: str, auth: str) -> LineC
     return LineCheck(line.label, declared, "unknown", started.describe())
 
 
-def capabilities(config: TargetConfig, pre: Preflight, *, read_only: bool) -> list[Capability]:
-    """Which check families run, and why not when they do not."""
-    control = pre.control_allowed
-    usable = set(pre.usable_lines)
-    standing = [ln for ln in config.standing_lines if ln.label in usable]
-    idle = [ln for ln in config.idle_lines if ln.label in usable]
-    roles = set(config.credentials)
-    out: list[Capability] = []
+@dataclass(frozen=True)
+class _Can:
+    """What the run can do on this target: the facts every capability row is decided from."""
 
-    def add(family: str, runs: bool, why_yes: str, why_not: str) -> None:
-        out.append(Capability(family, runs, why_yes if runs else why_not))
+    control: bool
+    writes: bool
+    admin: bool
+    standing: int
+    idle: int
+    roles: dict[str, str]
 
-    writes = not read_only
-    add("schema", "l10" in roles or control, "all 14 operations from specs/", "needs [credentials.l10]")
-    add(
-        "filters, paging",
-        "l10" in roles or control,
-        "relations on any data; own uploads when writes are allowed",
-        "needs [credentials.l10]",
-    )
-    add(
-        "transfer (upload/download)",
-        writes and ("l10" in roles or control),
-        "uploads inside the retention window, downloads compared byte for byte",
-        "read-only profile: no uploads" if read_only else "needs [credentials.l10]",
-    )
-    live = control or len(standing) >= 1
-    add(
-        "live-state",
-        writes and live,
-        "the emulator places its own calls"
-        if control
-        else f"on {len(standing)} declared standing-call line(s)",
-        "read-only profile: no starts" if read_only else 'needs [[lines]] with call = "standing"',
-    )
-    add(
-        "races",
-        writes and live,
-        "the emulator places its own calls" if control else f"on {len(standing)} standing-call line(s)",
-        "read-only profile" if read_only else "needs a standing-call line",
-    )
-    add(
-        "429/409 on a line with no call",
-        writes and (control or bool(idle)),
-        "the emulator" if control else f'on {len(idle)} declared call = "none" line(s)',
-        "read-only profile" if read_only else 'needs [[lines]] with call = "none"',
-    )
-    for role in ("l2", "l1", "l0"):
-        add(
-            f"auth level {LEVELS[role]} ({ROLE_NAMES[role]})",
-            control or role in roles,
-            "the emulator creates the user" if control else f"as {_username(config, role)}",
-            f"needs [credentials.{role}]",
+    @property
+    def live(self) -> bool:
+        return self.control or self.standing >= 1
+
+    def lines(self) -> str:
+        return (
+            "the emulator places its own calls"
+            if self.control
+            else f"on {self.standing} standing-call line(s)"
         )
-    add(
+
+    def no_writes(self, otherwise: str) -> str:
+        return "read-only profile: GET requests only" if not self.writes else otherwise
+
+
+_NEEDS_STANDING = 'needs [[lines]] with call = "standing"'
+_Row = tuple[str, Callable[[_Can], bool], Callable[[_Can], str], Callable[[_Can], str]]
+_ROWS: tuple[_Row, ...] = (
+    (
+        "schema",
+        lambda c: c.admin,
+        lambda c: "all 14 operations from specs/",
+        lambda c: "needs [credentials.l10]",
+    ),
+    (
+        "filters, paging",
+        lambda c: c.admin,
+        lambda c: "relations on any data; own uploads when writes are allowed",
+        lambda c: "needs [credentials.l10]",
+    ),
+    (
+        "transfer (upload/download)",
+        lambda c: c.writes and c.admin,
+        lambda c: "uploads inside the retention window, downloads compared byte for byte",
+        lambda c: c.no_writes("needs [credentials.l10]"),
+    ),
+    ("live-state", lambda c: c.writes and c.live, _Can.lines, lambda c: c.no_writes(_NEEDS_STANDING)),
+    ("races", lambda c: c.writes and c.live, _Can.lines, lambda c: c.no_writes(_NEEDS_STANDING)),
+    (
+        "409 on a line with no call",
+        lambda c: c.writes and (c.control or c.idle > 0),
+        lambda c: "the emulator" if c.control else f'on {c.idle} declared call = "none" line(s)',
+        lambda c: c.no_writes('needs [[lines]] with call = "none"'),
+    ),
+    *(
+        (
+            f"auth level {LEVELS[role]} ({ROLE_NAMES[role]})",
+            lambda c, role=role: c.control or role in c.roles,
+            lambda c, role=role: "the emulator creates the user" if c.control else f"as {c.roles[role]}",
+            lambda c, role=role: f"needs [credentials.{role}]",
+        )
+        for role in ("l2", "l1", "l0")
+    ),
+    (
         "emulator-only",
-        writes and control,
-        "the control plane of an emulator this run may use",
-        "licence, channels, retention change, hang-up on cue: need the emulator control plane "
-        "(no lab can declare these)",
-    )
-    add(
+        lambda c: c.writes and c.control,
+        lambda c: "the control plane of an emulator this run may use",
+        lambda c: (
+            "licence, channels, retention change, hang-up on cue: need the emulator control plane "
+            "(no lab can declare these)"
+        ),
+    ),
+    (
         "load pass",
-        writes and live,
-        "call-control and races on "
-        + ("the emulator" if control else f"{len(standing)} standing-call line(s)"),
-        "read-only profile: no load pass" if read_only else "needs a standing-call line",
+        lambda c: c.writes and c.live,
+        lambda c: (
+            "call-control and races on "
+            + ("the emulator" if c.control else f"{c.standing} standing-call line(s)")
+        ),
+        lambda c: c.no_writes(_NEEDS_STANDING),
+    ),
+)
+
+
+def capabilities(config: TargetConfig, pre: Preflight, *, read_only: bool) -> list[Capability]:
+    """Which check families run, and why not when they do not (one row of ``_ROWS`` each)."""
+    usable = set(pre.usable_lines)
+    can = _Can(
+        control=pre.control_allowed,
+        writes=not read_only,
+        admin=pre.control_allowed or "l10" in config.credentials,
+        standing=sum(ln.label in usable for ln in config.standing_lines),
+        idle=sum(ln.label in usable for ln in config.idle_lines),
+        roles={role: c.username for role, c in config.credentials.items()},
     )
-    return out
-
-
-def _username(config: TargetConfig, role: str) -> str:
-    found = config.role(role)
-    return found.username if found else "?"
+    rows = []
+    for family, runs, why_yes, why_not in _ROWS:
+        ok = runs(can)
+        rows.append(Capability(family, ok, why_yes(can) if ok else why_not(can)))
+    return rows
 
 
 def run_preflight(

@@ -256,7 +256,7 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
 
 
 def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[int, Path]:
-    """Run a whole qualification; returns the exit code (0 qualified, 1 not) and the report folder.
+    """Run a whole qualification; returns the exit code (0/1/3, ``EXIT_CODES``) and the report folder.
 
     A given target is preflighted before anything is written, so a target that cannot be qualified
     as configured costs one line and exit code 2 (`PreflightError`), not an empty report folder.
@@ -278,38 +278,11 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
         progress.phase("preflight", "starting the embedded emulator")
     with resolved_target(config, out) as config:
         pre = early or run_preflight(config, profile=profile_hint, started_emulator=True)
-        pre.write(out / "preflight.json")
-        kind: TargetKind = (
-            "server"
-            if pre.server != EMULATOR_SERVICE
-            else ("embedded-emulator" if early is None else "emulator")
-        )
-        target = Target(url=str(config.url), kind=kind)
-        profile = options.profile or ("strict" if target.is_emulator else "documented")
-        env = child_environment(config)
-        env[ENV_PREFLIGHT] = str(out / "preflight.json")
-        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(out / ".hypothesis")  # nothing written outside --out
-        ctx = RunContext(config, target, profile, seed, out, env, pre)
-        what = "recqual's emulator" if target.is_emulator else "a server"
-        progress.note(f"{target.url} is {what}; profile {profile}; preflight {pre.elapsed_s:.1f} s")
-        for warning in pre.warnings:
-            progress.note(f"note: {warning}")
-        for row in pre.capabilities:
-            if not row.runs:
-                progress.note(f"skipped: {row.family}: {row.why}")
-
+        ctx = run_context(options, config, pre, early is None, seed, out)
+        announce(ctx, progress)
         progress.phase("conformance suite", f"seed {seed}{', quick' if options.quick else ''}")
         contract_exit, contract = run_contract(ctx, options, progress)
-
-        load_skipped = None
-        if profile == "read-only":
-            load_skipped = "the read-only profile sends only GET requests; the load pass starts recordings"
-        elif options.skip_load:
-            load_skipped = "skipped with --skip-load"
-        elif not pre.control_allowed and not any(
-            ln.label in pre.usable_lines for ln in config.standing_lines
-        ):
-            load_skipped = 'no usable [[lines]] with call = "standing" in the target file, and no emulator'
+        load_skipped = why_no_load(ctx, options)
         if load_skipped:
             progress.phase("load pass", f"skipped: {load_skipped}")
             load_summaries: dict[str, dict[str, Any]] = {}
@@ -318,30 +291,80 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
             load_summaries = run_load(ctx, options, progress)
 
     progress.phase("report", str(out))
-    finished = dt.datetime.now(dt.UTC)
+    run = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - clock, 1),
+        "seed": seed,
+        "quick": options.quick,
+        "versions": versions(),
+    }
     summary = build_summary(
-        target={"url": target.url, "kind": target.kind, "profile": profile, "preflight": pre.to_json()},
-        run={
-            "started": started.isoformat(timespec="seconds"),
-            "finished": finished.isoformat(timespec="seconds"),
-            "duration_s": round(time.monotonic() - clock, 1),
-            "seed": seed,
-            "quick": options.quick,
-            "versions": versions(),
+        target={
+            "url": ctx.target.url,
+            "kind": ctx.target.kind,
+            "profile": ctx.profile,
+            "preflight": pre.to_json(),
         },
+        run=run,
         contract=contract,
         contract_exit=contract_exit,
         load_summaries=load_summaries,
         load_skipped=load_skipped,
         min_coverage=options.min_coverage,
     )
+    return report(summary, out, progress), out
+
+
+def run_context(
+    options: QualifyOptions, config: TargetConfig, pre: Preflight, embedded: bool, seed: int, out: Path
+) -> RunContext:
+    """The run's facts in one object: what the preflight found decides the kind and default profile."""
+    pre.write(out / "preflight.json")
+    kind: TargetKind = "server"
+    if pre.server == EMULATOR_SERVICE:
+        kind = "embedded-emulator" if embedded else "emulator"
+    target = Target(url=str(config.url), kind=kind)
+    profile = options.profile or ("strict" if target.is_emulator else "documented")
+    env = child_environment(config)
+    env[ENV_PREFLIGHT] = str(out / "preflight.json")
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(out / ".hypothesis")  # nothing written outside --out
+    return RunContext(config, target, profile, seed, out, env, pre)
+
+
+def announce(ctx: RunContext, progress: Progress) -> None:
+    """What the preflight found, before anything runs: a person sees the skips coming."""
+    pre = ctx.preflight
+    what = "recqual's emulator" if ctx.target.is_emulator else "a server"
+    progress.note(f"{ctx.target.url} is {what}; profile {ctx.profile}; preflight {pre.elapsed_s:.1f} s")
+    for warning in pre.warnings:
+        progress.note(f"note: {warning}")
+    for row in pre.capabilities:
+        if not row.runs:
+            progress.note(f"skipped: {row.family}: {row.why}")
+
+
+def why_no_load(ctx: RunContext, options: QualifyOptions) -> str | None:
+    """Why the load pass does not run, or ``None`` when it does."""
+    if ctx.profile == "read-only":
+        return "the read-only profile sends only GET requests; the load pass starts recordings"
+    if options.skip_load:
+        return "skipped with --skip-load"
+    usable = set(ctx.preflight.usable_lines)
+    if not ctx.preflight.control_allowed and not any(ln.label in usable for ln in ctx.config.standing_lines):
+        return 'no usable [[lines]] with call = "standing" in the target file, and no emulator'
+    return None
+
+
+def report(summary: dict[str, Any], out: Path, progress: Progress) -> int:
+    """Write summary.json and the page; the verdict line goes last, on stdout. Returns the exit code."""
     write_summary(summary, out / "summary.json")
     write_html(summary, out / "summary.html")
     progress.note(f"report: {out / 'summary.html'}")
     for reason in summary["reasons"]:
         progress.note(f"- {reason}")
     print(summary["verdict_line"], flush=True)  # the last line, on stdout: what a release manager reads
-    return EXIT_CODES[summary["verdict"]], out
+    return EXIT_CODES[summary["verdict"]]
 
 
 def child_environment(config: TargetConfig) -> dict[str, str]:
