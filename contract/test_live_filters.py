@@ -1,13 +1,16 @@
 """listActiveRecordings filters by line and by user, combined with AND (reference 2.3).
 
-Invariant: with two users each recording their own line, every documented filter (``deviceName``,
+Invariant: with two users' lines both recorded, every documented filter (``deviceName``,
 ``directoryNumber``, ``username``, ``numericUserId``) given one user's value lists exactly that user's
 recording; filters naming the same user combine to it, filters naming different users (AND) and
 values nobody has list ``[]``; no filter lists both.
 
 Why a check of its own: the live state machine reads the unfiltered list and the other live checks
-use ``deviceName`` only as a look-up, so a server ignoring ``username`` or ``numericUserId`` would pass
-them all. Needs the emulator control plane (users with a Numeric User ID, placed calls).
+use ``deviceName`` and ``directoryNumber`` only as a look-up, so a server ignoring ``username`` or
+``numericUserId`` would pass them all. Runs on a lab with two declared standing-call lines of
+different roles (a target file declares no Numeric User ID: that filter is then asked only with a
+value nobody has, which still catches a server ignoring it); on the emulator with two fresh users
+and placed calls.
 """
 
 from __future__ import annotations
@@ -16,23 +19,24 @@ import pytest
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
-from contract.scene import Scene, User
+from contract.live_model import require_unrecorded
+from contract.scene import Line, Scene, User
 
 CHECK = "live list filters (AND)"
 FILTERS = ("deviceName", "directoryNumber", "username", "numericUserId")
 
 
-def filter_values(user: User) -> dict[str, str]:
-    """The user's value for each documented filter: its own line, its name, its Numeric User ID."""
+def filter_values(owner: User | None, line: Line) -> dict[str, str]:
+    """The line's value for each documented filter it can be given: its device and number, its
+    owner's username and Numeric User ID. A lab declares no Numeric User ID (and a line may have no
+    owner with credentials): such filters are then only asked with values nobody has."""
     values = {
-        "deviceName": user.device_name,
-        "directoryNumber": user.extension,
-        "username": user.username,
-        "numericUserId": user.numeric_user_id,
+        "deviceName": line.device_name,
+        "directoryNumber": line.directory_number,
+        "username": owner.username if owner is not None else line.username,
+        "numericUserId": owner.numeric_user_id if owner is not None else None,
     }
-    missing = [name for name, value in values.items() if not value]
-    assert not missing, f"scene user {user.username} lacks {missing}"
-    return {name: str(value) for name, value in values.items()}
+    return {name: str(value) for name, value in values.items() if value}
 
 
 def listed_ids(admin: ApiClient, params: dict[str, str], why: str) -> tuple[Reply, list[str]]:
@@ -51,52 +55,67 @@ def listed_ids(admin: ApiClient, params: dict[str, str], why: str) -> tuple[Repl
     return reply, sorted(str(item.get("id", "")).lower() for item in body if isinstance(item, dict))
 
 
-@pytest.mark.recqual(
-    family="filters",
-    operation="listActiveRecordings",
-    check=CHECK,
-    needs=("emulator",),
-)
-def test_live_list_filters(scene: Scene, admin: ApiClient) -> None:
-    """Each filter alone, same-user and cross-user combinations, unknown values (reference 2.3)."""
-    users = [scene.new_user(1, stem="livefilter") for _ in range(2)]
-    recs: dict[str, str] = {}
-    for user in users:
-        assert user.line is not None
-        scene.connect(user.line)
-        reply = api.start(admin, {"deviceName": user.line.device_name})
-        expect.status(reply, 201, check="set-up: start", why="a connected, unrecorded line")
-        recs[user.username] = str(reply.json()["id"]).lower()
-    a, b = users
-    va, vb = filter_values(a), filter_values(b)
-
-    _, everything = listed_ids(admin, {}, "no filter")
-    expect.that(
-        set(recs.values()) <= set(everything),
-        None,
-        check=CHECK,
-        title="with no filter, not every active recording is listed",
-        expected=f"at least {sorted(recs.values())}",
-        actual=everything,
-        operation="listActiveRecordings",
-    )
-
+def filter_cases(
+    va: dict[str, str], vb: dict[str, str], ra: str, rb: str, scene: Scene
+) -> list[tuple[dict[str, str], list[str]]]:
+    """(filters, the recordings they must list): each filter alone, every filter of one line
+    together, ``username`` with a same-line and a cross-line value, two cross-line pairs, values
+    nobody has. Only the filters both lines have values for are combined."""
     cases: list[tuple[dict[str, str], list[str]]] = []
-    for user, values in ((a, va), (b, vb)):
-        cases += [({name: values[name]}, [recs[user.username]]) for name in FILTERS]
-    cases.append((dict(va), [recs[a.username]]))
-    for name in ("deviceName", "directoryNumber", "numericUserId"):
-        cases.append(({"username": va["username"], name: va[name]}, [recs[a.username]]))
-        cases.append(({"username": va["username"], name: vb[name]}, []))
+    for values, rec in ((va, ra), (vb, rb)):
+        cases += [({name: value}, [rec]) for name, value in values.items()]
+    cases.append((dict(va), [ra]))
+    if "username" in va and "username" in vb:
+        for name in ("deviceName", "directoryNumber", "numericUserId"):
+            if name in va and name in vb:
+                cases.append(({"username": va["username"], name: va[name]}, [ra]))
+                cases.append(({"username": va["username"], name: vb[name]}, []))
     cases.append(({"deviceName": va["deviceName"], "directoryNumber": vb["directoryNumber"]}, []))
-    cases.append(({"numericUserId": vb["numericUserId"], "deviceName": va["deviceName"]}, []))
+    if "numericUserId" in vb:
+        cases.append(({"numericUserId": vb["numericUserId"], "deviceName": va["deviceName"]}, []))
     cases += [
         ({"username": scene.name("nobody")}, []),
         ({"numericUserId": scene.number()}, []),
         ({"deviceName": f"SEP{scene.number()}"}, []),
         ({"directoryNumber": scene.number()}, []),
     ]
-    for params, want in cases:
+    return cases
+
+
+@pytest.mark.recqual(
+    family="filters",
+    operation="listActiveRecordings",
+    check=CHECK,
+    needs=("lines",),
+)
+def test_live_list_filters(scene: Scene, admin: ApiClient) -> None:
+    """Each filter alone, same-line and cross-line combinations, unknown values (reference 2.3).
+
+    Needs two lines with calls and distinct owners: on a lab two declared standing-call lines with
+    different roles; the Numeric User ID is then asked only with a value nobody has."""
+    lines = scene.lines_with_calls(2, stem="livefilter")
+    recs: list[str] = []
+    for _, call in lines:
+        line = call.line
+        require_unrecorded(admin, line.device_name, line.directory_number)
+        body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+        reply = api.start(admin, body)
+        expect.status(reply, 201, check="set-up: start", why=f"{body}: a connected, unrecorded line")
+        recs.append(str(reply.json()["id"]).lower())
+    (oa, ca), (ob, cb) = lines
+    va, vb = filter_values(oa, ca.line), filter_values(ob, cb.line)
+
+    _, everything = listed_ids(admin, {}, "no filter")
+    expect.that(
+        set(recs) <= set(everything),
+        None,
+        check=CHECK,
+        title="with no filter, not every active recording is listed",
+        expected=f"at least {sorted(recs)}",
+        actual=everything,
+        operation="listActiveRecordings",
+    )
+    for params, want in filter_cases(va, vb, recs[0], recs[1], scene):
         reply, got = listed_ids(admin, params, f"filters {params}")
         expect.that(
             got == sorted(want),
