@@ -229,7 +229,9 @@ class Scene:
         spec = self._lend(owned=owned, role=role, not_role=not_role)
         owner = self.users.get(spec.role) if spec.role else None
         line = Line(spec.device_name, spec.directory_number, owner.username if owner else None, spec.role)
-        call = Call("", line, spec.direction, spec.remote_party, None, None, line.username)
+        call = Call(
+            "", line, spec.direction, spec.remote_party, spec.remote_first, spec.remote_last, line.username
+        )
         return owner, call
 
     def lines_with_calls(
@@ -251,15 +253,28 @@ class Scene:
             return picked
         return [self.line_with_call(direction=1 + i % 2, stem=stem) for i in range(count)]
 
-    def idle_line(self) -> Line:
-        """A line the server knows that has no connected call (a start on it is 409)."""
+    def has_standing_line(self, role: str) -> bool:
+        """Whether ``line_with_call(role=role)`` can find a line: always on the emulator (it makes one);
+        on a lab, when a usable ``call = "standing"`` line is declared with that role."""
+        return self.control is not None or any(ln.role == role for ln in self._standing)
+
+    def idle_line(self, *, role: str | None = None) -> Line:
+        """A line the server knows that has no connected call (a start on it is 409); ``role`` asks for
+        that role's user's own line (lab: one declared with that role; emulator: a fresh user's)."""
         if self.control is not None:
-            user = self.new_user(1, stem="idle")
+            user = self.new_user(LEVELS[role] if role is not None else 1, stem="idle")
             assert user.line is not None
             return user.line
-        spec = next((ln for ln in self._idle if ln.label not in self._lent), None)
+        spec = next(
+            (ln for ln in self._idle if ln.label not in self._lent and (role is None or ln.role == role)),
+            None,
+        )
         if spec is None:
-            pytest.skip('needs a declared [[lines]] entry with call = "none" (a known line with no call)')
+            pytest.skip(
+                'needs a declared [[lines]] entry with call = "none"'
+                + (f' and role = "{role}"' if role is not None else "")
+                + " (a known line with no call)"
+            )
         owner = self.users.get(spec.role) if spec.role else None
         return Line(spec.device_name, spec.directory_number, owner.username if owner else None, spec.role)
 

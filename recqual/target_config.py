@@ -24,7 +24,8 @@ The target file (TOML; every key optional except ``[target] url``)::
     directoryNumber = "301"
     role = "l1"                          # whose own line it is (a [credentials.*] role)
     call = "standing"                    # a connected call stays up during the run (default)
-    remoteParty = "+390212345"           # optional: the standing call's far end, then checked
+    remoteParty = "+390212345"           # optional: the standing call's far end, then checked; or a
+                                         # table {phoneNumber, firstName, lastName} to check the names too
     direction = 1                        # optional: the standing call's direction, then checked
 
 Precedence: flags, then environment (``RECQUAL_TARGET``, ``RECQUAL_USER``/``RECQUAL_PASSWORD`` for l10,
@@ -102,6 +103,8 @@ class LineSpec:
     role: str | None = None
     call: CallKind = "standing"
     remote_party: str | None = None
+    remote_first: str | None = None
+    remote_last: str | None = None
     direction: int | None = None
 
     @property
@@ -341,12 +344,30 @@ def _file_lines(data: Mapping[str, Any], path: Path, roles: set[str]) -> tuple[L
         direction = _typed(entry, "direction", (int,), where)
         if direction is not None and direction not in (0, 1, 2):
             raise ConfigError(f"{where}.direction must be 0, 1 or 2, got {direction}")
-        remote = _typed(entry, "remoteParty", (str,), where)
-        lines.append(LineSpec(device, str(dn), role, call, remote, direction))  # type: ignore[arg-type]
+        remote, first, last = _remote_party(entry, where)
+        lines.append(LineSpec(device, str(dn), role, call, remote, direction, first, last))  # type: ignore[arg-type]
     keys = [(line.device_name.lower(), line.directory_number) for line in lines]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"{path}: a line is listed twice in [[lines]]")
     return tuple(lines)
+
+
+_REMOTE_KEYS = {"phoneNumber", "firstName", "lastName"}
+
+
+def _remote_party(entry: Mapping[str, Any], where: str) -> tuple[str | None, str | None, str | None]:
+    """``remoteParty``: the far end's number, or a table with its number and names."""
+    value = entry.get("remoteParty")
+    if value is None or isinstance(value, str):
+        return value, None, None
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{where}.remoteParty must be a phone number or a table, got {type(value).__name__}"
+        )
+    _unknown(value, _REMOTE_KEYS, f"{where}.remoteParty")
+    inner = f"{where}.remoteParty"
+    texts = [_typed(value, key, (str,), inner) for key in ("phoneNumber", "firstName", "lastName")]
+    return texts[0], texts[1], texts[2]
 
 
 def resolve(

@@ -163,3 +163,22 @@ def test_secrets_cover_password_token_and_pair(tmp_path: Path) -> None:
     secrets = config.secrets()
     assert "hunter2" in secrets and "bob:hunter2" in secrets
     assert config.credentials["l10"].basic().removeprefix("Basic ") in secrets
+
+
+def test_a_standing_calls_far_end_may_be_declared_with_its_names(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[target]\nurl = "https://x"\n[[lines]]\ndeviceName = "S"\ndirectoryNumber = "1"\n'
+        'remoteParty = { phoneNumber = "+39 02", firstName = "Ada", lastName = "Rossi" }\n'
+        '[[lines]]\ndeviceName = "T"\ndirectoryNumber = "2"\nremoteParty = "+41"\n',
+    )
+    first, second = resolve(target_file=path, env={}, cwd=tmp_path).lines
+    assert (first.remote_party, first.remote_first, first.remote_last) == ("+39 02", "Ada", "Rossi")
+    assert (second.remote_party, second.remote_first) == ("+41", None)
+    write(
+        tmp_path,
+        '[target]\nurl = "https://x"\n[[lines]]\ndeviceName = "S"\ndirectoryNumber = "1"\n'
+        'remoteParty = { number = "+39" }\n',
+    )
+    with pytest.raises(ConfigError, match="remoteParty: unknown key 'number'"):
+        resolve(target_file=path, env={}, cwd=tmp_path)
