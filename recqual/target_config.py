@@ -345,7 +345,18 @@ def _file_lines(data: Mapping[str, Any], path: Path, roles: set[str]) -> tuple[L
         if direction is not None and direction not in (0, 1, 2):
             raise ConfigError(f"{where}.direction must be 0, 1 or 2, got {direction}")
         remote, first, last = _remote_party(entry, where)
-        lines.append(LineSpec(device, str(dn), role, call, remote, direction, first, last))  # type: ignore[arg-type]
+        lines.append(
+            LineSpec(
+                device,
+                str(dn),
+                role,
+                call,  # type: ignore[arg-type]  # checked against CALL_KINDS above
+                remote_party=remote,
+                remote_first=first,
+                remote_last=last,
+                direction=direction,
+            )
+        )
     keys = [(line.device_name.lower(), line.directory_number) for line in lines]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"{path}: a line is listed twice in [[lines]]")

@@ -107,7 +107,8 @@ def test_no_target_means_the_embedded_emulator() -> None:
         ),
         ('[target]\nurl = "https://x"\n[[lines]]\ndeviceName = "SEP1"\n', {}, "directoryNumber"),
         (
-            '[target]\nurl = "https://x"\n[[lines]]\ndeviceName = "S"\ndirectoryNumber = "1"\ncall = "maybe"\n',
+            '[target]\nurl = "https://x"\n[[lines]]\ndeviceName = "S"\ndirectoryNumber = "1"\n'
+            'call = "maybe"\n',
             {},
             "call must be one of",
         ),
