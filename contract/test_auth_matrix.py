@@ -15,7 +15,10 @@ A trivial server that allows everything fails the 403 rows; one that forbids eve
 allowed rows.
 
 The matrix runs on the emulator and on a lab alike (a lab: declared role users and standing-call
-lines, see "the level matrix" below), with every upload dated inside ``scene.upload_window``.
+lines, see "the level matrix" below), with every upload dated inside ``scene.upload_window``. On a lab
+whose role has no standing-call line but a declared own line with no call, the own-line rows run there:
+403 where the level is refused, the "no call / no live recording" answer where it is allowed (409;
+``/Mine`` 200 without the other user's recording): not 403 proves the permission passed.
 """
 
 from __future__ import annotations
@@ -126,10 +129,13 @@ def _with_authorization(scene: Scene, operation: str, header: str) -> Reply:
 # the caller is the declared role user, "another user" another declared role user, and the lines with
 # calls are the declared standing-call lines (``scene.line_with_call``): the caller's own line is one
 # declared with the caller's role, another's line one declared with another role; a row whose line the
-# target file lacks is skipped, saying which. Completed recordings are uploaded by level 10, dated
-# inside the server's upload window, owned by the caller or by the other user; on a lab the recordings
-# already there belong to others too, so a level-2 listing is judged item by item (every recording it
-# shows must be the caller's), never only against what this run uploaded.
+# target file lacks is skipped, saying which. A lab role with no standing-call line of its own but a
+# declared own line with ``call = "none"`` (``scene.idle_line(role=...)``) plays its own-line rows there
+# (see ``IDLE_ANSWERS``); only the rows acting on a live recording of that line by id stay skipped.
+# Completed recordings are uploaded by level 10, dated inside the server's upload window, owned by the
+# caller or by the other user; on a lab the recordings already there belong to others too, so a level-2
+# listing is judged item by item (every recording it shows must be the caller's), never only against
+# what this run uploaded.
 
 LIVE_SCENE_OPS = frozenset(
     {
@@ -155,6 +161,8 @@ class Situation:
     send: Callable[[ApiClient], Reply] = api.list_mine
     own_ids: set[str] = field(default_factory=set)
     other_ids: set[str] = field(default_factory=set)
+    idle: bool = False
+    """The caller's own line is a declared line with no connected call (a lab; see ``IDLE_ANSWERS``)."""
 
 
 def _caller(scene: Scene, role: str) -> User:
@@ -219,9 +227,52 @@ def _completed_for(scene: Scene, admin: ApiClient, user: User, number: str | Non
     return str(reply.json()["id"])
 
 
+BY_ID_OPS = ("stopRecording", "pauseRecording", "resumeRecording")
+"""Own-line rows that act on a live recording of the caller's own line by its id."""
+
+
+def _idle_situation(scene: Scene, admin: ApiClient, role: str, op: str, variant: str) -> Situation:
+    """An own-line row on the caller's declared line with no call (a lab role without a standing-call
+    line): the same request as on a line with a call, where no recording can exist."""
+    caller = scene.user(role)
+    if op in BY_ID_OPS:
+        pytest.skip(
+            f'needs a standing-call line of role {role} (a [[lines]] entry with role = "{role}" and '
+            f'call = "standing"): {op} acts by id on a live recording of the caller\'s own line, and its '
+            "declared line has no call"
+        )
+    try:
+        line = scene.idle_line(role=role)
+    except pytest.skip.Exception:
+        pytest.skip(
+            f'needs a declared [[lines]] entry with role = "{role}" (the own line of that role\'s user): '
+            'call = "standing" for every own-line row, or call = "none" for those that need no live '
+            "recording; this target file declares none (among its usable lines)"
+        )
+    s = Situation(caller, idle=True)
+    if op == "listMyActiveRecordings":
+        s.other_ids.add(_live_on(admin, _other_line(scene, role)))
+    elif op == "listActiveRecordings":
+        s.send = lambda c: api.list_active(c, deviceName=line.device_name)
+    elif op == "startRecording":
+        body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
+        s.send = (lambda c: api.start(c)) if variant == "own-nobody" else (lambda c: api.start(c, body))
+    elif op == "stopRecordingByLine":
+        s.send = lambda c: api.stop_by_line(c, line.device_name, line.directory_number)
+    elif op == "stopMyRecording":
+        s.send = api.stop_mine
+    elif op == "pauseRecordingsByLine":
+        s.send = lambda c: api.pause_by_line(c, line.directory_number)
+    elif op == "resumeRecordingsByLine":
+        s.send = lambda c: api.resume_by_line(c, line.directory_number)
+    return s
+
+
 def build(scene: Scene, admin: ApiClient, role: str, op: str, variant: str) -> Situation:
     """Set the scene for (role, op, variant) and return the request to send as the caller."""
     own = variant.startswith("own")
+    if own and (op in LIVE_SCENE_OPS or op == "listMyActiveRecordings") and not scene.has_standing_line(role):
+        return _idle_situation(scene, admin, role, op, variant)  # a lab only: the emulator makes its lines
     if op in LIVE_SCENE_OPS:
         if own:
             caller, call = _own_line(scene, role)
@@ -333,6 +384,35 @@ def expected(role: str, op: str, variant: str) -> tuple[int, str]:
     raise AssertionError(f"no expectation for {role} {op} {variant}")  # pragma: no cover
 
 
+IDLE_ANSWERS: dict[str, tuple[int, str]] = {
+    "startRecording": (409, "A-16"),  # no connected call [doc]; a user's own line is known (A-16)
+    "stopRecordingByLine": (409, "A-16,A-17"),  # no live recording on that line [doc]; known line: A-16/17
+    "pauseRecordingsByLine": (409, "A-16,A-17"),  # none on the line [doc]
+    "resumeRecordingsByLine": (409, "A-16,A-17"),
+    "stopMyRecording": (409, "documented"),  # the caller has no active recording
+    "listMyActiveRecordings": (200, "documented"),  # none of the caller's: the other's is still absent
+    "listActiveRecordings": (200, "documented"),
+}
+"""What an allowed own-line row answers on the caller's line with no connected call: the documented
+state answer (not 403) proves the permission passed, which is what the row checks. A refused row stays
+403 with its own provenance: permission is judged first, a line with no call changes nothing."""
+
+
+def _joined(*provenances: str) -> str:
+    """One provenance for a row resting on several: ``documented`` only when every part is."""
+    parts = sorted({p for prov in provenances for p in prov.split(",") if p != "documented"})
+    return ",".join(parts) if parts else "documented"
+
+
+def expected_on_idle_line(role: str, op: str, variant: str) -> tuple[int, str]:
+    """(status, provenance) for an own-line row played on the caller's line with no call."""
+    status, provenance = expected(role, op, variant)
+    if status == 403:
+        return status, provenance
+    answer, state = IDLE_ANSWERS[op]
+    return answer, _joined(provenance, state)
+
+
 def _variants(op: str) -> tuple[str, ...]:
     if op == "startRecording":
         return ("own-nobody", "own", "other")
@@ -353,8 +433,8 @@ MATRIX = [
 @pytest.mark.parametrize(("role", "operation", "variant"), MATRIX)
 def test_level_permissions(role: str, operation: str, variant: str, scene: Scene, admin: ApiClient) -> None:
     """Each level, each operation, on its own and on another user's line or recording."""
-    status, provenance = expected(role, operation, variant)
     situation = build(scene, admin, role, operation, variant)
+    status, provenance = (expected_on_idle_line if situation.idle else expected)(role, operation, variant)
     reply = situation.send(scene.client_for(situation.caller))
     if operation == "startRecording" and reply.status == 201 and isinstance(reply.json_or_none(), dict):
         rec = str(reply.json().get("id", ""))
@@ -362,6 +442,8 @@ def test_level_permissions(role: str, operation: str, variant: str, scene: Scene
     why = f"level {LEVELS[role]} {operation} on {'its own' if variant.startswith('own') else 'another'} " + (
         "line or recording"
     )
+    if situation.idle:
+        why += " (its declared line with no connected call)"
     expect.status(reply, status, check="level permissions", why=why, provenance=provenance)
     if operation in ("listRecordings", "listMyActiveRecordings") and reply.status == 200:
         _visible_only_own(reply, situation, operation, role)

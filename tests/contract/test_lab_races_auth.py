@@ -2,10 +2,12 @@
 
 A lab here is the emulator in its deployed form (``tests/labs/deployed.py``: no control plane, 2,000
 foreign recordings, 90-day retention, declared users of levels 10/2/1/0, standing calls on the l10 and
-l1 lines, no call on the l2 line). The suite may not create users or place calls there, so it must use
-the declared users and lend the declared lines. What may still be skipped, and only with a reason
-naming what the target file lacks: the rows that need a standing call on the own line of l2 or l0
-(the file declares none), and "channels exhausted is 503" (no lab can declare its channels).
+l1 lines, no call on the l2 and l0 lines). The suite may not create users or place calls there, so it
+must use the declared users and lend the declared lines. The own-line rows of l2 and l0 run on their
+declared lines with no call (403 where the level is refused, the "no call" answer where it is allowed).
+What may still be skipped, and only with a reason naming what the target file lacks: the by-id rows
+(stop, pause, resume a live recording of the caller's own line) of l2 and l0, which need a standing
+call on that own line, and "channels exhausted is 503" (no lab can declare its channels).
 """
 
 from __future__ import annotations
@@ -23,17 +25,16 @@ from tests.labs.deployed import DeployedEmulator, deployed_emulator, lab_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("contract/test_races.py", "contract/test_auth_matrix.py", "contract/test_schema_conformance.py")
-LIVE_SCENE_OPS = {
-    "listActiveRecordings",
-    "listMyActiveRecordings",
-    "startRecording",
-    "stopRecordingByLine",
-    "stopMyRecording",
-    "stopRecording",
-    "pauseRecording",
-    "resumeRecording",
-    "pauseRecordingsByLine",
-    "resumeRecordingsByLine",
+BY_ID_OPS = ("stopRecording", "pauseRecording", "resumeRecording")
+"""Own-line rows acting by id on a live recording of the caller's own line: no recording on a line
+with no call, so they need a standing call there."""
+IDLE_ALLOWED = {  # l2 on its own line with no call: the state answer proves the permission passed
+    "startRecording": 409,
+    "stopRecordingByLine": 409,
+    "stopMyRecording": 409,
+    "pauseRecordingsByLine": 409,
+    "resumeRecordingsByLine": 409,
+    "listMyActiveRecordings": 200,
 }
 
 
@@ -95,18 +96,37 @@ def test_the_level_matrix_runs_for_every_declared_level(lab_rows: dict[str, dict
     rows = _rows(lab_rows, "test_level_permissions[")
     assert len(rows) == 4 * 25  # every role, operation and variant of the matrix
     passed = {role: 0 for role in ("l10", "l2", "l1", "l0")}
+    skipped = set()
     for row in rows:
         role, operation, variant = row["nodeid"].split("[", 1)[1].rstrip("]").split("-", 2)
         if row["outcome"] == "passed":
             passed[role] += 1
+            assert row["requests"] >= 1, row  # the row's own request went out
             continue
         assert row["outcome"] == "skipped", row
-        # the only reason left: the target file declares no standing call on that role's own line
-        assert role in ("l2", "l0") and variant.startswith("own") and operation in LIVE_SCENE_OPS, row
-        assert f'role = "{role}"' in row["message"] and "declares none" in row["message"], row
+        skipped.add((role, operation, variant))
+        # the only reason left: a by-id row needs a live recording on the caller's own line
+        assert f"needs a standing-call line of role {role}" in row["message"], row
         assert "emulator" not in row["message"], row
-    # l10 and l1 have a standing call on their own line: all 25 rows; l2 and l0 lack one: 11 rows each
-    assert passed["l10"] == passed["l1"] == 25 and passed["l2"] == passed["l0"] == 25 - 11, passed
+    # l10 and l1 have a standing call on their own line: all 25 rows; l2 and l0 have a line with no
+    # call: all but the 3 by-id own-line rows
+    assert skipped == {(role, op, "own") for role in ("l2", "l0") for op in BY_ID_OPS}, sorted(skipped)
+    assert passed["l10"] == passed["l1"] == 25 and passed["l2"] == passed["l0"] == 25 - 3, passed
+
+
+def test_own_line_rows_on_a_line_with_no_call_prove_the_permission(
+    lab_rows: dict[str, dict[str, Any]],
+) -> None:
+    """l2's allowed own-line rows answered the "no call" state (not 403); every l0 row answered 403."""
+    for row in _rows(lab_rows, "test_level_permissions["):
+        role, operation, variant = row["nodeid"].split("[", 1)[1].rstrip("]").split("-", 2)
+        if row["outcome"] != "passed":
+            continue
+        if role == "l2" and variant.startswith("own") and operation in IDLE_ALLOWED:
+            assert row["statuses"].get(str(IDLE_ALLOWED[operation]), 0) >= 1, row
+            assert "403" not in row["statuses"], row
+        if role == "l0":
+            assert row["statuses"].get("403", 0) == 1, row
 
 
 def test_the_owner_filter_and_the_links_run_on_a_lab(lab_rows: dict[str, dict[str, Any]]) -> None:

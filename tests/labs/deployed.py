@@ -65,6 +65,12 @@ deviceName = "SEP000000000999"
 directoryNumber = "999"
 role = "l2"
 call = "none"
+
+[[lines]]
+deviceName = "SEP000000000303"
+directoryNumber = "303"
+role = "l0"
+call = "none"
 """
 
 _ACCESS = re.compile(r'"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (\S+) HTTP/')
