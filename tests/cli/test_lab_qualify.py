@@ -119,6 +119,7 @@ def test_the_preflight_saw_the_lab_as_declared(documented_run: LabRun) -> None:
         "SEP000000000301/301": "standing call",
         "SEP000000000302/302": "standing call",
         "SEP000000000999/999": "no call",
+        "SEP000000000303/303": "no call",
     }
 
 
