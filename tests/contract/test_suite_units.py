@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -14,7 +13,7 @@ import schemathesis
 
 from contract import failures
 from contract.client import ApiClient, ClientConfig, Credentials, RateLimiter, Redactor, render_curl
-from contract.failures import ConfigError, ConformanceFailure, ReadOnlyViolation, TargetError
+from contract.failures import ConformanceFailure, ReadOnlyViolation, TargetError
 from contract.live_model import LineModel, LiveModel, RecordedTime
 from contract.provenance import CheckSpec, classify, deviation_message
 from contract.schema_support import _names_no_line, absent_optional_body, path_value_reroutes, wire_url
