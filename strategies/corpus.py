@@ -19,7 +19,7 @@ Invariants (tested):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -34,6 +34,7 @@ from strategies.rhs_colon import (
     TICKS_PER_SECOND,
     DatetimeFilter,
     Filter,
+    FilterKind,
     Instant,
     StringFilter,
     encode,
@@ -273,7 +274,9 @@ def plain_filters_for(corpus: Sequence[CorpusRecording]) -> SearchStrategy[tuple
     owners = sorted({r.owner_username for r in corpus}) or ["admin"]
 
     def recased(values: list[str]) -> SearchStrategy[str]:
-        casings = st.sampled_from((str, str.upper, str.lower, str.swapcase))
+        casings: SearchStrategy[Callable[[str], str]] = st.sampled_from(
+            (str, str.upper, str.lower, str.swapcase)
+        )
         return st.tuples(st.sampled_from(values), casings).map(
             lambda t: t[1](t[0]) if is_oracle_safe_value(t[1](t[0])) else t[0]
         )
@@ -290,7 +293,7 @@ def plain_filters_for(corpus: Sequence[CorpusRecording]) -> SearchStrategy[tuple
 # --------------------------------------------------------------------------------------------------
 
 
-def _as_filter(name: str, value: Filter | str, kind: str) -> Filter:
+def _as_filter(name: str, value: Filter | str, kind: FilterKind) -> Filter:
     if isinstance(value, str):
         return parse(value, kind)  # raises FilterSyntaxError: the server answers 400 reason 0
     expected = DatetimeFilter if kind == "datetime" else StringFilter

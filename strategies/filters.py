@@ -385,22 +385,25 @@ _UNKNOWN_OPERATORS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _SINGLE_OPS = ("", "equals:", "before:", "after:")
 
 
-def _datetime_malformed() -> SearchStrategy[MalformedFilter]:
-    stamps = _stamp_texts()
-    ops = st.sampled_from(_SINGLE_OPS)
+def _datetime_rule(rule: str, why: str, *assumptions: str) -> Callable[[str], MalformedFilter]:
+    """A malformed datetime filter text -> its ``MalformedFilter`` (A-13 unless said otherwise)."""
+    return lambda text: MalformedFilter(text, "datetime", rule, why, assumptions=assumptions or ("A-13",))
 
-    def mk(rule: str, why: str, *assumptions: str):
-        return lambda text: MalformedFilter(text, "datetime", rule, why, assumptions=assumptions or ("A-13",))
 
-    empty = st.sampled_from(("", "equals:", "before:", "after:", "between:", "between:;")).map(
-        mk("empty-operand", "nothing after the operator")
+def _datetime_empty_operands(stamps: SearchStrategy[str]) -> SearchStrategy[MalformedFilter]:
+    """Nothing after the operator, or one ``between`` bound empty."""
+    return st.sampled_from(("", "equals:", "before:", "after:", "between:", "between:;")).map(
+        _datetime_rule("empty-operand", "nothing after the operator")
     ) | stamps.flatmap(
         lambda t: st.sampled_from((f"between:;{t}", f"between:{t};")).map(
-            mk("empty-operand", "one between bound is empty")
+            _datetime_rule("empty-operand", "one between bound is empty")
         )
     )
 
-    unknown = st.tuples(st.sampled_from(_UNKNOWN_OPERATORS), stamps).map(
+
+def _datetime_unknown_operators(stamps: SearchStrategy[str]) -> SearchStrategy[MalformedFilter]:
+    """A valid date-time behind an operator the datetime filters do not have (``_UNKNOWN_OPERATORS``)."""
+    return st.tuples(st.sampled_from(_UNKNOWN_OPERATORS), stamps).map(
         lambda t: MalformedFilter(
             f"{t[0][0]}:{t[1]}",
             "datetime",
@@ -410,69 +413,92 @@ def _datetime_malformed() -> SearchStrategy[MalformedFilter]:
         )
     )
 
-    fixed_bad = st.tuples(ops, st.sampled_from(_BAD_DATETIMES)).map(
+
+def _datetime_fixed_bad(ops: SearchStrategy[str]) -> SearchStrategy[MalformedFilter]:
+    """A single operator (or none) over one of the ``_BAD_DATETIMES``."""
+    return st.tuples(ops, st.sampled_from(_BAD_DATETIMES)).map(
         lambda t: MalformedFilter(t[0] + t[1][0], "datetime", "bad-datetime", t[1][1])
     )
 
-    @st.composite
-    def mutated_bad(draw: st.DrawFn, how: str) -> MalformedFilter:
-        stamp = draw(stamps)
-        op = draw(ops)
-        if how == "injection":
-            text, why = op + stamp + draw(st.sampled_from(_INJECTIONS)), "injection-shaped suffix"
-        elif how == "control":
-            pos = draw(st.integers(1, len(stamp) - 2))
-            ch = draw(st.sampled_from(_CONTROL_CHARS))
-            text, why = op + stamp[:pos] + ch + stamp[pos:], f"control character {ch!r} inside"
-        elif how == "overlong" and draw(st.booleans()):
-            n = draw(st.integers(256, _MAX_OVERLONG - len(stamp) - 10))
-            text, why = op + stamp + "0" * n, f"overlong: {n} extra digits after the date-time"
-        elif how == "overlong":
-            n = draw(st.integers(256 // len(stamp) + 1, _MAX_OVERLONG // len(stamp) - 1))
-            text, why = op + stamp * n, f"overlong: the date-time repeated {n} times"
-        else:
-            bad = draw(st.sampled_from(_BAD_DATETIMES))
-            pair = (stamp, bad[0]) if draw(st.booleans()) else (bad[0], stamp)
-            text, why = "between:" + ";".join(pair), f"a between bound is bad: {bad[1]}"
-        return MalformedFilter(text, "datetime", "bad-datetime", why)
 
-    @st.composite
-    def backslashed(draw: st.DrawFn) -> MalformedFilter:
-        stamp = draw(stamps)
-        how = draw(st.sampled_from(("inside", "escaped-separator", "trailing")))
-        if how == "inside":
-            pos = draw(st.integers(0, len(stamp)))
-            text = draw(ops) + stamp[:pos] + "\\" + stamp[pos:]
-            why = "a backslash inside the date-time"
-        elif how == "escaped-separator":
-            text, why = f"between:{stamp}\\;{draw(stamps)}", "between with an escaped separator"
-        else:
-            text, why = f"between:{stamp};{draw(stamps)}\\", "a trailing backslash after a between bound"
-        return MalformedFilter(text, "datetime", "backslash-in-datetime", why, assumptions=("A-13", "A-14"))
+@st.composite
+def _datetime_mutated_bad(
+    draw: st.DrawFn, stamps: SearchStrategy[str], ops: SearchStrategy[str], how: str
+) -> MalformedFilter:
+    """A valid date-time spoiled ``how``: an injection-shaped suffix, a control character inside,
+    overlong (extra digits or repeated, within ``_MAX_OVERLONG``), or a bad ``between`` bound."""
+    stamp = draw(stamps)
+    op = draw(ops)
+    if how == "injection":
+        text, why = op + stamp + draw(st.sampled_from(_INJECTIONS)), "injection-shaped suffix"
+    elif how == "control":
+        pos = draw(st.integers(1, len(stamp) - 2))
+        ch = draw(st.sampled_from(_CONTROL_CHARS))
+        text, why = op + stamp[:pos] + ch + stamp[pos:], f"control character {ch!r} inside"
+    elif how == "overlong" and draw(st.booleans()):
+        n = draw(st.integers(256, _MAX_OVERLONG - len(stamp) - 10))
+        text, why = op + stamp + "0" * n, f"overlong: {n} extra digits after the date-time"
+    elif how == "overlong":
+        n = draw(st.integers(256 // len(stamp) + 1, _MAX_OVERLONG // len(stamp) - 1))
+        text, why = op + stamp * n, f"overlong: the date-time repeated {n} times"
+    else:
+        bad = draw(st.sampled_from(_BAD_DATETIMES))
+        pair = (stamp, bad[0]) if draw(st.booleans()) else (bad[0], stamp)
+        text, why = "between:" + ";".join(pair), f"a between bound is bad: {bad[1]}"
+    return MalformedFilter(text, "datetime", "bad-datetime", why)
 
-    @st.composite
-    def separators(draw: st.DrawFn) -> MalformedFilter:
-        a, b, c = draw(stamps), draw(stamps), draw(stamps)
-        text, why = draw(
-            st.sampled_from(
-                (
-                    (f"between:{a}", "between with no separator"),
-                    (f"between:{a};{b};{c}", "between with two separators"),
-                    (f"between:{a};;{b}", "between with a doubled separator"),
-                    (f"between:{a};{b};", "between with a trailing separator"),
-                    ("between:;;", "between with only two separators"),
-                )
+
+@st.composite
+def _datetime_backslashed(
+    draw: st.DrawFn, stamps: SearchStrategy[str], ops: SearchStrategy[str]
+) -> MalformedFilter:
+    """A backslash where a date-time has none to escape (A-14): inside it, before the ``between``
+    separator, or trailing."""
+    stamp = draw(stamps)
+    how = draw(st.sampled_from(("inside", "escaped-separator", "trailing")))
+    if how == "inside":
+        pos = draw(st.integers(0, len(stamp)))
+        text = draw(ops) + stamp[:pos] + "\\" + stamp[pos:]
+        why = "a backslash inside the date-time"
+    elif how == "escaped-separator":
+        text, why = f"between:{stamp}\\;{draw(stamps)}", "between with an escaped separator"
+    else:
+        text, why = f"between:{stamp};{draw(stamps)}\\", "a trailing backslash after a between bound"
+    return MalformedFilter(text, "datetime", "backslash-in-datetime", why, assumptions=("A-13", "A-14"))
+
+
+@st.composite
+def _datetime_between_separators(draw: st.DrawFn, stamps: SearchStrategy[str]) -> MalformedFilter:
+    """``between`` with other than exactly one ``;`` between two bounds."""
+    a, b, c = draw(stamps), draw(stamps), draw(stamps)
+    text, why = draw(
+        st.sampled_from(
+            (
+                (f"between:{a}", "between with no separator"),
+                (f"between:{a};{b};{c}", "between with two separators"),
+                (f"between:{a};;{b}", "between with a doubled separator"),
+                (f"between:{a};{b};", "between with a trailing separator"),
+                ("between:;;", "between with only two separators"),
             )
         )
-        return MalformedFilter(text, "datetime", "between-separators", why)
+    )
+    return MalformedFilter(text, "datetime", "between-separators", why)
 
+
+def _datetime_malformed() -> SearchStrategy[MalformedFilter]:
+    """Every class of malformed datetime filter, simplest first (empty operands shrink best)."""
+    stamps = _stamp_texts()
+    ops = st.sampled_from(_SINGLE_OPS)
     return st.one_of(
-        empty,
-        unknown,
-        fixed_bad,
-        *(mutated_bad(how) for how in ("injection", "control", "overlong", "between-bound")),
-        backslashed(),
-        separators(),
+        _datetime_empty_operands(stamps),
+        _datetime_unknown_operators(stamps),
+        _datetime_fixed_bad(ops),
+        *(
+            _datetime_mutated_bad(stamps, ops, how)
+            for how in ("injection", "control", "overlong", "between-bound")
+        ),
+        _datetime_backslashed(stamps, ops),
+        _datetime_between_separators(stamps),
     )
 
 
