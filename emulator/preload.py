@@ -20,6 +20,7 @@ from emulator.audio import StoredAudio, generated_mp3
 from emulator.auth import LEVEL_COMPLETE, User, unknown_user_json
 from emulator.store import NewRecording
 from emulator.times import TICKS_PER_DAY, TICKS_PER_SECOND
+from emulator.upload import PBX_VARIANTS
 
 # Owners with no user account: left the company, service accounts, directory-style names.
 GHOST_OWNERS = (
@@ -58,7 +59,7 @@ REMOTE_NUMBERS = (
     "tab\there",
 )
 
-PBX_KINDS = ("generic", "media-forking", "siprec", "webex", "ms-teams")
+PBX_KINDS = tuple(PBX_VARIANTS)
 NOTE_TEXTS = ("called back", "escalated; see ticket 42", "contraseña olvidada", "a\\b", "100% done_ok")
 
 _RECENT = 3 * 60 * TICKS_PER_SECOND  # the newest are a few minutes old
@@ -78,14 +79,7 @@ def _pbx_info(rng: random.Random) -> dict[str, str] | None:
     kind = rng.choice((*PBX_KINDS, None))
     if kind is None:
         return None
-    fields = {
-        "generic": ("localCallId", "remoteCallId"),
-        "media-forking": ("localCallId", "remoteCallId", "sessionId"),
-        "siprec": ("localSessionId", "remoteSessionId"),
-        "webex": ("callId", "externalTrackingId"),
-        "ms-teams": ("callId", "callChainId"),
-    }[kind]
-    return {"type": kind, **{name: _hex(rng) for name in fields}}
+    return {"type": kind, **{name: _hex(rng) for name in PBX_VARIANTS[kind]}}
 
 
 def _start_ticks(rng: random.Random, lo: int, hi: int) -> int:
@@ -112,6 +106,54 @@ def _duration_ticks(rng: random.Random) -> int:
     return rng.randint(1, 900) * TICKS_PER_SECOND
 
 
+def _start_range(retention_days: int, now: int) -> tuple[int, int]:
+    """``(lo, hi)`` in ticks: from just inside the retention window to a few minutes before ``now``
+    (each margin at most a tenth of the window, so a short retention still leaves room)."""
+    window = retention_days * TICKS_PER_DAY
+    hi = now - min(_RECENT, window // 10)
+    lo = max(now - window + min(_INSIDE, window // 10), 0)
+    return lo, max(hi, lo)
+
+
+def _pick_start(rng: random.Random, i: int, previous_start: int | None, lo: int, hi: int) -> int:
+    """Now and then the previous start again (a tie for A-3's tie-break); the first three at the
+    recent edge and the next three just inside retention (both edges always present); else random."""
+    if previous_start is not None and rng.random() < 0.06:
+        return previous_start
+    if i < 3:
+        return hi - i * TICKS_PER_SECOND
+    if i < 6:
+        return lo + (i - 3) * TICKS_PER_SECOND
+    return _start_ticks(rng, lo, hi)
+
+
+def _pick_owner(
+    rng: random.Random, users: Sequence[User], ghosts: Sequence[str]
+) -> tuple[dict[str, Any], str]:
+    """``(owner, local number)``: mostly a site user on their extension, otherwise a ghost owner
+    (no account) on an odd or empty local number."""
+    owner_user: User | None = None
+    if users and (not ghosts or rng.random() < 0.65):
+        owner_user = rng.choice(users)
+    if owner_user is not None:
+        return owner_user.as_json(), owner_user.extension or rng.choice(("", "200"))
+    owner = unknown_user_json(rng.choice(ghosts))
+    return owner, rng.choice(("", "0", "2" + f"{rng.randrange(1000):03d}", "+39 055 123"))
+
+
+def _pick_note_and_preserving(
+    rng: random.Random, admins: Sequence[User]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A note by an admin on about one in ten, a preserving admin on about one in twenty."""
+    note: dict[str, Any] | None = None
+    preserving = None
+    if admins and rng.random() < 0.1:
+        note = {"owner": rng.choice(admins).as_json(), "text": rng.choice(NOTE_TEXTS)}
+    if admins and rng.random() < 0.05:
+        preserving = rng.choice(admins).as_json()
+    return note, preserving
+
+
 def generate(
     count: int,
     seed: int,
@@ -124,48 +166,23 @@ def generate(
     """``count`` completed recordings dated inside the retention window that ends at ``now`` (ticks).
 
     Owners are ``users`` and ghost names that are none of ``users`` nor of ``taken`` (lowercase names
-    of every other account on the server).
+    of every other account on the server). Every draw comes from one ``random.Random(seed)`` in a
+    fixed order, so a seed always gives the same recordings.
     """
     rng = random.Random(seed)
     audio: list[StoredAudio] = [generated_mp3(s) for s in _AUDIO_SECONDS]
     known_lower = {u.lower for u in users} | set(taken)
     ghosts = [g for g in GHOST_OWNERS if g.lower() not in known_lower]
     admins = [u for u in users if u.level == LEVEL_COMPLETE] or list(users)
-    window = retention_days * TICKS_PER_DAY
-    hi = now - min(_RECENT, window // 10)
-    lo = max(now - window + min(_INSIDE, window // 10), 0)
-    hi = max(hi, lo)
+    lo, hi = _start_range(retention_days, now)
 
     out: list[NewRecording] = []
     previous_start: int | None = None
     for i in range(count):
-        if previous_start is not None and rng.random() < 0.06:
-            start = previous_start  # the same startTime as the one before: A-3's tie-break decides
-        elif i < 3:
-            start = hi - i * TICKS_PER_SECOND  # the newest few sit at the recent edge
-        elif i < 6:
-            start = lo + (i - 3) * TICKS_PER_SECOND  # and a few just inside retention
-        else:
-            start = _start_ticks(rng, lo, hi)
-        previous_start = start
+        start = previous_start = _pick_start(rng, i, previous_start, lo, hi)
         duration = min(_duration_ticks(rng), max(now - start - TICKS_PER_SECOND, 0))
-
-        owner_user: User | None = None
-        if users and (not ghosts or rng.random() < 0.65):
-            owner_user = rng.choice(users)
-        if owner_user is not None:
-            owner = owner_user.as_json()
-            local = owner_user.extension or rng.choice(("", "200"))
-        else:
-            owner = unknown_user_json(rng.choice(ghosts))
-            local = rng.choice(("", "0", "2" + f"{rng.randrange(1000):03d}", "+39 055 123"))
-
-        note: dict[str, Any] | None = None
-        preserving = None
-        if admins and rng.random() < 0.1:
-            note = {"owner": rng.choice(admins).as_json(), "text": rng.choice(NOTE_TEXTS)}
-        if admins and rng.random() < 0.05:
-            preserving = rng.choice(admins).as_json()
+        owner, local = _pick_owner(rng, users, ghosts)
+        note, preserving = _pick_note_and_preserving(rng, admins)
         clip = audio[rng.randrange(len(audio))]
         out.append(
             NewRecording(

@@ -194,15 +194,18 @@ def _string(obj: dict[str, Any], name: str, *, where: str, required: bool) -> st
     return value
 
 
-def parse_metadata(raw: bytes) -> Metadata:
-    """Validate UploadRecordingMetadata as the spec states it; anything off is 400 reason 1."""
+def _metadata_object(raw: bytes) -> dict[str, Any]:
     try:
         body = jsonbody.loads(raw)
     except ValueError:
         raise _invalid("the metadata is not valid JSON") from None
     if not isinstance(body, dict):
         raise _invalid("the metadata must be a JSON object")
+    return body
 
+
+def _start_and_duration(body: dict[str, Any]) -> tuple[int, int]:
+    """ISO-8601 ``startDateTime`` and a non-negative ``duration``, ending by year 9999 (in ticks)."""
     start_text = _string(body, "startDateTime", where="", required=True)
     start = parse_datetime(start_text or "")
     if start is None:
@@ -213,45 +216,79 @@ def parse_metadata(raw: bytes) -> Metadata:
         raise _invalid("duration is not a non-negative ISO-8601 duration")
     if start + duration > MAX_TICKS:
         raise _invalid("the recording would end after year 9999")
+    return start, duration
+
+
+def _direction(body: dict[str, Any]) -> int:
+    """The Direction enum: exactly the integers 0, 1, 2 (``true`` and ``1.0`` are not)."""
     if "direction" not in body:
         raise _invalid("direction is required")
     direction = body["direction"]
     if type(direction) is not int or direction not in (0, 1, 2):
         raise _invalid("direction must be 0, 1 or 2")
+    return direction
 
+
+def _local_party(body: dict[str, Any]) -> tuple[str, str]:
+    """``(username, phoneNumber)`` of the required localParty, both required strings."""
     local = body.get("localParty")
     if not isinstance(local, dict):
         raise _invalid("localParty is required and must be an object")
     username = _string(local, "username", where="localParty.", required=True) or ""
     local_number = _string(local, "phoneNumber", where="localParty.", required=True) or ""
+    return username, local_number
 
-    remote_number = ""
-    if "remoteParty" in body:
-        remote = body["remoteParty"]
-        if not isinstance(remote, dict):
-            raise _invalid("remoteParty must be an object")
-        remote_number = _string(remote, "phoneNumber", where="remoteParty.", required=True) or ""
 
-    notes = _string(body, "notes", where="", required=False)
+def _remote_number(body: dict[str, Any]) -> str:
+    """The optional remoteParty's phoneNumber ("" without a remoteParty; required within one)."""
+    if "remoteParty" not in body:
+        return ""
+    remote = body["remoteParty"]
+    if not isinstance(remote, dict):
+        raise _invalid("remoteParty must be an object")
+    return _string(remote, "phoneNumber", where="remoteParty.", required=True) or ""
+
+
+def _preserved(body: dict[str, Any]) -> bool:
     preserved = body.get("preserved", False)
     if not isinstance(preserved, bool):
         raise _invalid("preserved must be a boolean")
+    return preserved
+
+
+def _pbx_info(body: dict[str, Any]) -> dict[str, str] | None:
+    """The optional PbxInfo: a known ``type`` (the discriminator) and that variant's string fields;
+    fields of other variants are dropped."""
+    if "pbxInfo" not in body:
+        return None
+    info = body["pbxInfo"]
+    if not isinstance(info, dict):
+        raise _invalid("pbxInfo must be an object")
+    kind = info.get("type")
+    if not isinstance(kind, str) or kind not in PBX_VARIANTS:
+        raise _invalid(f"pbxInfo.type must be one of {', '.join(PBX_VARIANTS)}")
+    pbx_info = {"type": kind}
+    for name in PBX_VARIANTS[kind]:
+        value = _string(info, name, where="pbxInfo.", required=False)
+        if value is not None:
+            pbx_info[name] = value
+    return pbx_info
+
+
+def parse_metadata(raw: bytes) -> Metadata:
+    """Validate UploadRecordingMetadata as the spec states it; anything off is 400 reason 1.
+
+    Fields are checked in a fixed order (the first fault found is the message).
+    """
+    body = _metadata_object(raw)
+    start, duration = _start_and_duration(body)
+    direction = _direction(body)
+    username, local_number = _local_party(body)
+    remote_number = _remote_number(body)
+    notes = _string(body, "notes", where="", required=False)
+    preserved = _preserved(body)
     pbx_call_id = _string(body, "pbxCallId", where="", required=False)
-
-    pbx_info: dict[str, str] | None = None
-    if "pbxInfo" in body:
-        info = body["pbxInfo"]
-        if not isinstance(info, dict):
-            raise _invalid("pbxInfo must be an object")
-        kind = info.get("type")
-        if not isinstance(kind, str) or kind not in PBX_VARIANTS:
-            raise _invalid(f"pbxInfo.type must be one of {', '.join(PBX_VARIANTS)}")
-        pbx_info = {"type": kind}
-        for name in PBX_VARIANTS[kind]:
-            value = _string(info, name, where="pbxInfo.", required=False)
-            if value is not None:
-                pbx_info[name] = value
-
+    pbx_info = _pbx_info(body)
     return Metadata(
         start_ticks=start,
         duration_ticks=duration,
