@@ -352,14 +352,14 @@ class ApiClient:
         they never reach a vendor API.
         """
         method = method.upper()
-        all_headers: dict[str, str] = dict(headers or {})
-        if authorization is not None:
-            if authorization:
-                all_headers["Authorization"] = authorization
-        elif self.credentials is not None:
-            all_headers["Authorization"] = self.credentials.basic()
         request = self._http.build_request(
-            method, path, params=params, json=json, content=content, files=files, headers=all_headers
+            method,
+            path,
+            params=params,
+            json=json,
+            content=content,
+            files=files,
+            headers=self._with_authorization(headers, authorization),
         )
         curl = self.config.redactor.scrub(
             render_curl(
@@ -372,16 +372,49 @@ class ApiClient:
                 verify=self.config.verify,
             )
         )
-        if self.config.read_only and method not in READ_ONLY_METHODS and not control_plane:
-            raise ReadOnlyViolation(
-                f"{operation}: read-only profile refused to send {method} {request.url.path} "
-                "(nothing was sent; run with --profile strict or documented to allow writes)"
-            )
+        self._refuse_writes_when_read_only(operation, request, control_plane)
         self.config.breaker.guard(operation, curl)
         self.config.limiter.wait()
+        return self._exchange(operation, request, curl, files, json, content)
+
+    def _with_authorization(
+        self, headers: Mapping[str, str] | None, authorization: str | None
+    ) -> dict[str, str]:
+        """``headers`` plus the user's Authorization; an explicit ``authorization`` replaces it, and
+        an empty one sends none (the 401 checks)."""
+        all_headers: dict[str, str] = dict(headers or {})
+        if authorization is not None:
+            if authorization:
+                all_headers["Authorization"] = authorization
+        elif self.credentials is not None:
+            all_headers["Authorization"] = self.credentials.basic()
+        return all_headers
+
+    def _refuse_writes_when_read_only(
+        self, operation: str, request: httpx.Request, control_plane: bool
+    ) -> None:
+        """The read-only profile sends nothing but reads (and emulator control-plane calls): a write
+        is refused before it leaves, so a production server is never changed."""
+        if self.config.read_only and request.method not in READ_ONLY_METHODS and not control_plane:
+            raise ReadOnlyViolation(
+                f"{operation}: read-only profile refused to send {request.method} {request.url.path} "
+                "(nothing was sent; run with --profile strict or documented to allow writes)"
+            )
+
+    def _exchange(
+        self,
+        operation: str,
+        request: httpx.Request,
+        curl: str,
+        files: Mapping[str, Any] | None,
+        json: Any,
+        content: bytes | str | None,
+    ) -> Reply:
+        """Send and log the exchange; no answer (a transport error or a stalled body) trips the
+        breaker and is a :class:`TargetError`, never a traceback."""
         started = time.monotonic()
         try:
-            response = self._send(request, method)
+            response = self._send(request, request.method)
         except (httpx.TransportError, _DeadlineExceeded) as exc:
             reason = f"{type(exc).__name__}: {exc or 'no detail'}"
             self.config.breaker.trip(f"{operation}: {reason}")

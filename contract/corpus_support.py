@@ -95,7 +95,7 @@ ANCHOR_HOURS = 12
 def ago(base: Instant, spread_s: int, hours: float) -> Instant:
     """``hours`` before ``base``, or the same share of a spread narrower than ``ANCHOR_HOURS``."""
     back = min(int(hours * HOUR), spread_s * TICKS_PER_SECOND * hours / ANCHOR_HOURS)
-    return base - int(back)  # type: ignore[return-value]
+    return base - int(back)
 
 
 def _anchors(
@@ -259,6 +259,27 @@ def provenance_of(params: dict[str, Any]) -> str:
     return ",".join(dict.fromkeys(tags))
 
 
+def expect_most_recent_first(
+    reply: Reply,
+    starts: Sequence[int],
+    shown: Sequence[str],
+    *,
+    check: str = "most recent first",
+    title: str = "recordings are not ordered by start time, most recent first",
+    expected: str = "startTime descending",
+) -> None:
+    """Documented: listRecordings answers most recent first. ``starts`` are the listed start times
+    in ticks, in the order listed; ``shown`` names them in the failure (the first ten)."""
+    expect.that(
+        list(starts) == sorted(starts, reverse=True),
+        reply,
+        check=check,
+        title=title,
+        expected=expected,
+        actual=list(shown)[:10],
+    )
+
+
 def assert_matches_oracle(
     reply: Reply,
     uploaded: UploadedCorpus,
@@ -295,14 +316,10 @@ def assert_matches_oracle(
         provenance=provenance,
         notes=[f"missing: {m}" for m in missing[:5]] + [f"unexpected: {e}" for e in extra[:5]],
     )
-    starts = [uploaded.ids[i].start.ticks for i in actual_ids]
-    expect.that(
-        starts == sorted(starts, reverse=True),
+    expect_most_recent_first(
         reply,
-        check="most recent first",
-        title="recordings are not ordered by start time, most recent first",
-        expected="startTime descending",
-        actual=[uploaded.ids[i].start.isoformat() for i in actual_ids][:10],
+        [uploaded.ids[i].start.ticks for i in actual_ids],
+        [uploaded.ids[i].start.isoformat() for i in actual_ids],
     )
     total = body.get("totalCount")
     expect.that(

@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
+from contract.corpus_support import expect_most_recent_first
 from contract.failures import DOCUMENTED
 from contract.provenance import RUN
 from contract.scene import Scene
@@ -152,14 +153,12 @@ def fetch(
         actual=str(body)[:200],
     )
     rows = [_row(item, reply, check) for item in items]  # type: ignore[union-attr]
-    starts = [r.start.ticks for r in rows]
-    expect.that(
-        starts == sorted(starts, reverse=True),
+    expect_most_recent_first(
         reply,
+        [r.start.ticks for r in rows],
+        [r.start_text for r in rows],
         check=CHECK_ORDER,
         title=f"{shown}: recordings are not ordered by start time, most recent first",
-        expected="startTime descending",
-        actual=[r.start_text for r in rows][:10],
     )
     return Listing(reply, rows, int(total), shown)  # type: ignore[arg-type]
 
@@ -241,7 +240,7 @@ def draw_window(data: st.DataObject, rows: Sequence[Row], t0: Instant, *, max_ro
     rows of the frame; an empty frame gives a window of up to a day before ``T0``."""
     if not rows:
         span = data.draw(st.integers(1, 86_400), label="window seconds (empty frame)")
-        return Window(t0 - span * SECOND, t0)  # type: ignore[arg-type]
+        return Window(t0 - span * SECOND, t0)
     n = len(rows)
     upper_row = data.draw(st.integers(-1, n - 1), label="upper row (-1: T0)")
     first = max(upper_row, 0)
@@ -249,7 +248,7 @@ def draw_window(data: st.DataObject, rows: Sequence[Row], t0: Instant, *, max_ro
     upper = t0 if upper_row < 0 else min(_bound(data, rows[upper_row].start, "upper"), t0)
     lower = _bound(data, rows[lower_row].start, "lower")
     if lower >= upper:
-        lower = upper - SECOND  # type: ignore[assignment]
+        lower = upper - SECOND
     return Window(lower, upper)
 
 
@@ -265,6 +264,175 @@ def _describe(rows: Iterable[Row], ids: Iterable[str], limit: int = 5) -> list[s
 # --------------------------------------------------------------------------------------------------
 # between, after, before, equals
 # --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BetweenAnswers:
+    """The six answers about one window ``[T1, T2)``, in the order they were asked."""
+
+    window: Window
+    between: Listing
+    after: Listing
+    at_t1: Listing
+    at_t2: Listing
+    before: Listing
+    between_again: Listing
+
+    @property
+    def prov(self) -> str:
+        return self.window.provenance
+
+
+def ask_between_and_its_parts(admin: ApiClient, w: Window) -> BetweenAnswers:
+    """between, after:T1, equals:T1, equals:T2, before:T2, between again: the order matters, since
+    an arrival can only enlarge a later answer (each subset relation asks its smaller side first)."""
+
+    def ask(name: str, at: Instant | None = None) -> Listing:
+        return fetch(admin, {"startTime": w.op(name, at)}, check=CHECK_BETWEEN, provenance=w.provenance)
+
+    between = ask("between")
+    after = ask("after", w.lower)
+    at_t1 = ask("equals", w.lower)
+    at_t2 = ask("equals", w.upper)
+    before = ask("before", w.upper)
+    between_again = ask("between")
+    return BetweenAnswers(w, between, after, at_t1, at_t2, before, between_again)
+
+
+def _expect_disjoint(a: Listing, b: Listing, title: str, prov: str) -> None:
+    both = a.id_set & b.id_set
+    expect.that(
+        not both,
+        a.reply,
+        check=CHECK_BETWEEN,
+        title=title,
+        expected=f"nothing also in {b.shown}",
+        actual=f"{len(both)} recordings in both",
+        provenance=prov,
+        notes=[f"in both: {d}" for d in _describe(a.rows, sorted(both))],
+    )
+
+
+def expect_bounds_exclusive(ans: BetweenAnswers) -> None:
+    """``after`` and ``before`` are strict and ``between`` excludes T2: nothing they list is listed by
+    ``equals`` at that bound. Disjointness holds whatever arrives between the queries."""
+    w, prov = ans.window, ans.prov
+    _expect_disjoint(
+        ans.after, ans.at_t1, f"after:T1 is not strict: it lists recordings at T1 (window {w})", prov
+    )
+    _expect_disjoint(
+        ans.before, ans.at_t2, f"before:T2 is not strict: it lists recordings at T2 (window {w})", prov
+    )
+    upper_included = f"between:T1;T2 includes its upper bound T2 (window {w})"
+    _expect_disjoint(ans.between, ans.at_t2, upper_included, prov)
+    _expect_disjoint(ans.between_again, ans.at_t2, upper_included, prov)
+
+
+def expect_start_times_within_bounds(ans: BetweenAnswers) -> None:
+    """Every listed startTime satisfies its operator (A-11: the listed startTime is the stored
+    instant, to the tick); a per-answer property, so arrivals cannot break it."""
+    t1, t2, w = ans.window.lower, ans.window.upper, ans.window
+    for name, listing, ok in (
+        ("between", ans.between, lambda r: t1 <= r.start < t2),
+        ("between", ans.between_again, lambda r: t1 <= r.start < t2),
+        ("after", ans.after, lambda r: r.start > t1),
+        ("equals", ans.at_t1, lambda r: r.start == t1),
+        ("equals", ans.at_t2, lambda r: r.start == t2),
+        ("before", ans.before, lambda r: r.start < t2),
+    ):
+        outside = [r for r in listing.rows if not ok(r)]
+        expect.that(
+            not outside,
+            listing.reply,
+            check=CHECK_BETWEEN,
+            title=f"{listing.shown}: listed startTimes outside the {name} bound",
+            expected=f"every startTime within {name} (window {w})",
+            actual=[r.start_text for r in outside][:5],
+            provenance="A-11",  # the listed startTime is the stored instant, to the tick
+        )
+
+
+def _expect_subset(
+    part: set[str],
+    whole: set[str],
+    listing: Listing,
+    *,
+    title: str,
+    relation: str,
+    surplus: str,
+    window: Window,
+    rows: list[Row],
+) -> None:
+    """``part ⊆ whole``; what ``part`` holds beyond ``whole`` is named from ``rows``."""
+    stray = part - whole
+    expect.that(
+        not stray,
+        listing.reply,
+        check=CHECK_BETWEEN,
+        title=title,
+        expected=f"{relation} (window {window})",
+        actual=f"{len(stray)} {surplus}",
+        provenance=window.provenance,
+        notes=_describe(rows, sorted(stray)),
+    )
+
+
+def _set_relations_judgeable(ans: BetweenAnswers) -> bool:
+    """The set relations compare whole answers: each ``between`` and ``after:T1 ∪ equals:T1`` must
+    fit in one page of ``LIMIT`` (a window of the newest frame usually does)."""
+    return ans.between.complete and ans.between_again.complete and ans.after.complete and ans.at_t1.complete
+
+
+def _before_reaches_below(before: Listing, since_t1: set[str], t1: Instant) -> bool:
+    """``before:T2`` is read one page deep; that page holds all of the window when it is the whole
+    list, or when its last (oldest, most recent first) row is older than T1 and not listed since T1."""
+    return before.complete or (
+        bool(before.rows) and before.rows[-1].id not in since_t1 and before.rows[-1].start < t1
+    )
+
+
+def expect_between_is_after_or_equals_and_before(ans: BetweenAnswers) -> None:
+    """``between ⊆ after ∪ equals``, ``between ⊆ before`` and ``(after ∪ equals) ∩ before ⊆ between
+    again``: each asks its smaller side first, so arrivals cannot break it."""
+    if not _set_relations_judgeable(ans):
+        event("window or after:T1 larger than a page: set relations not judged")
+        return
+    w, between = ans.window, ans.between
+    since_t1 = ans.after.id_set | ans.at_t1.id_set
+    _expect_subset(
+        between.id_set,
+        since_t1,
+        between,
+        title="between:T1;T2 lists recordings that neither after:T1 nor equals:T1 lists",
+        relation="between ⊆ after ∪ equals",
+        surplus="recordings only in between",
+        window=w,
+        rows=between.rows,
+    )
+    if not _before_reaches_below(ans.before, since_t1, w.lower):
+        event("before:T2 page does not reach below T1: not judged")
+        return
+    event("set relations judged")
+    _expect_subset(
+        between.id_set,
+        ans.before.id_set,
+        between,
+        title="between:T1;T2 lists recordings that before:T2 does not",
+        relation="between ⊆ before",
+        surplus="recordings only in between",
+        window=w,
+        rows=between.rows,
+    )
+    _expect_subset(
+        since_t1 & ans.before.id_set,
+        ans.between_again.id_set,
+        ans.between_again,
+        title="recordings listed by after:T1 (or equals:T1) and before:T2 are missing from between:T1;T2",
+        relation="(after ∪ equals) ∩ before ⊆ between",
+        surplus="missing",
+        window=w,
+        rows=ans.after.rows + ans.at_t1.rows,
+    )
 
 
 @pytest.mark.recqual(
@@ -287,101 +455,11 @@ def test_between_is_after_or_equals_and_before(admin: ApiClient, scene: Scene) -
     def check(data: st.DataObject) -> None:
         note(found.summary)
         w = draw_window(data, found.pages[0], found.t0, max_rows=FRAME)
-        t1, t2 = w.lower, w.upper
-        prov = w.provenance
         note(f"window {w}")
-
-        def ask(name: str, at: Instant | None = None) -> Listing:
-            return fetch(admin, {"startTime": w.op(name, at)}, check=CHECK_BETWEEN, provenance=prov)
-
-        between = ask("between")
-        after = ask("after", t1)
-        at_t1 = ask("equals", t1)
-        at_t2 = ask("equals", t2)
-        before = ask("before", t2)
-        between_again = ask("between")
-
-        def disjoint(a: Listing, b: Listing, title: str) -> None:
-            both = a.id_set & b.id_set
-            expect.that(
-                not both,
-                a.reply,
-                check=CHECK_BETWEEN,
-                title=title,
-                expected=f"nothing also in {b.shown}",
-                actual=f"{len(both)} recordings in both",
-                provenance=prov,
-                notes=[f"in both: {d}" for d in _describe(a.rows, sorted(both))],
-            )
-
-        disjoint(after, at_t1, f"after:T1 is not strict: it lists recordings at T1 (window {w})")
-        disjoint(before, at_t2, f"before:T2 is not strict: it lists recordings at T2 (window {w})")
-        disjoint(between, at_t2, f"between:T1;T2 includes its upper bound T2 (window {w})")
-        disjoint(between_again, at_t2, f"between:T1;T2 includes its upper bound T2 (window {w})")
-
-        for name, listing, ok in (
-            ("between", between, lambda r: t1 <= r.start < t2),
-            ("between", between_again, lambda r: t1 <= r.start < t2),
-            ("after", after, lambda r: r.start > t1),
-            ("equals", at_t1, lambda r: r.start == t1),
-            ("equals", at_t2, lambda r: r.start == t2),
-            ("before", before, lambda r: r.start < t2),
-        ):
-            outside = [r for r in listing.rows if not ok(r)]
-            expect.that(
-                not outside,
-                listing.reply,
-                check=CHECK_BETWEEN,
-                title=f"{listing.shown}: listed startTimes outside the {name} bound",
-                expected=f"every startTime within {name} (window {w})",
-                actual=[r.start_text for r in outside][:5],
-                provenance="A-11",  # the listed startTime is the stored instant, to the tick
-            )
-
-        if not (between.complete and between_again.complete and after.complete and at_t1.complete):
-            event("window or after:T1 larger than a page: set relations not judged")
-            return
-        since_t1 = after.id_set | at_t1.id_set
-        missing = between.id_set - since_t1
-        expect.that(
-            not missing,
-            between.reply,
-            check=CHECK_BETWEEN,
-            title="between:T1;T2 lists recordings that neither after:T1 nor equals:T1 lists",
-            expected=f"between ⊆ after ∪ equals (window {w})",
-            actual=f"{len(missing)} recordings only in between",
-            provenance=prov,
-            notes=_describe(between.rows, sorted(missing)),
-        )
-        reaches_below = before.complete or (
-            bool(before.rows) and before.rows[-1].id not in since_t1 and before.rows[-1].start < t1
-        )
-        if not reaches_below:
-            event("before:T2 page does not reach below T1: not judged")
-            return
-        event("set relations judged")
-        beyond = between.id_set - before.id_set
-        expect.that(
-            not beyond,
-            between.reply,
-            check=CHECK_BETWEEN,
-            title="between:T1;T2 lists recordings that before:T2 does not",
-            expected=f"between ⊆ before (window {w})",
-            actual=f"{len(beyond)} recordings only in between",
-            provenance=prov,
-            notes=_describe(between.rows, sorted(beyond)),
-        )
-        lost = (since_t1 & before.id_set) - between_again.id_set
-        expect.that(
-            not lost,
-            between_again.reply,
-            check=CHECK_BETWEEN,
-            title="recordings listed by after:T1 (or equals:T1) and before:T2 are missing from between:T1;T2",
-            expected=f"(after ∪ equals) ∩ before ⊆ between (window {w})",
-            actual=f"{len(lost)} missing",
-            provenance=prov,
-            notes=_describe(after.rows + at_t1.rows, sorted(lost)),
-        )
+        answers = ask_between_and_its_parts(admin, w)
+        expect_bounds_exclusive(answers)
+        expect_start_times_within_bounds(answers)
+        expect_between_is_after_or_equals_and_before(answers)
 
     check()
 
@@ -411,6 +489,66 @@ def _substrings(draw: st.DrawFn, values: Sequence[str]) -> tuple[str, str]:
     return longer, longer[a:b]
 
 
+def _judgeable(row: Row) -> bool:
+    """A remote number the oracle can judge: present, non-empty, and oracle-safe (values on which
+    correct collations disagree are not judged, ``strategies.oracle_safety``)."""
+    return row.remote is not None and row.remote != "" and is_oracle_safe_value(row.remote)
+
+
+def _judgeable_remotes(rows: Iterable[Row]) -> list[str]:
+    return sorted({r.remote for r in rows if r.remote is not None and _judgeable(r)})
+
+
+def _contains_provenance(w: Window) -> str:
+    """A-3 (filters combine with AND), plus the window's own provenance when it is not documented."""
+    return ",".join(dict.fromkeys(("A-3", *([w.provenance] if w.provenance != DOCUMENTED else []))))
+
+
+def expect_contains_matches(got: Listing, part: str, listed: Listing, w: Window, prov: str) -> None:
+    """``contains:S`` within W lists only values containing S (and none without a number), and
+    every value of W that contains S exactly."""
+    wrong = [r for r in got.rows if _judgeable(r) and not _contains(r.remote or "", part)]
+    wrong += [r for r in got.rows if not r.remote]
+    expect.that(
+        not wrong,
+        got.reply,
+        check=CHECK_CONTAINS,
+        title=f"contains:{part!r} lists remote numbers that do not contain it",
+        expected=f"every remotePartyNumber contains {part!r}",
+        actual=[r.remote for r in wrong][:5],
+        provenance=prov,
+    )
+    should = {r.id for r in listed.rows if r.remote and part in r.remote and _judgeable(r)}
+    missed = should - got.id_set
+    expect.that(
+        not missed,
+        got.reply,
+        check=CHECK_CONTAINS,
+        title=f"contains:{part!r} misses recordings of the window whose remote number contains it",
+        expected=f"{len(should)} recordings of window {w}",
+        actual=f"{len(missed)} missing",
+        provenance=prov,
+        notes=[f"{r.id} remotePartyNumber {r.remote!r}" for r in listed.rows if r.id in missed][:5],
+    )
+
+
+def expect_longer_within_shorter(
+    narrow: Listing, wide: Listing, longer: str, shorter: str, prov: str
+) -> None:
+    """``contains:S`` ⊆ ``contains:S'`` for S' a substring of S (the longer asked first)."""
+    extra = narrow.id_set - wide.id_set
+    expect.that(
+        not extra,
+        narrow.reply,
+        check=CHECK_CONTAINS,
+        title=f"contains:{longer!r} lists recordings that contains:{shorter!r} does not",
+        expected=f"contains:{longer!r} ⊆ contains:{shorter!r}",
+        actual=f"{len(extra)} only in the longer",
+        provenance=prov,
+        notes=[f"{r.id} remotePartyNumber {r.remote!r}" for r in narrow.rows if r.id in extra][:5],
+    )
+
+
 @pytest.mark.recqual(
     family="filters", operation="listRecordings", check=CHECK_CONTAINS, provenance="A-3", writes=False
 )
@@ -433,10 +571,7 @@ def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene) -> None:
         if not listed.complete:
             event("window larger than a page: not judged")
             return
-        safe = lambda r: r.remote is not None and r.remote != "" and is_oracle_safe_value(r.remote)  # noqa: E731
-        values = sorted({r.remote for r in listed.rows if safe(r)}) or sorted(  # type: ignore[type-var]
-            {r.remote for p in found.pages for r in p if safe(r)}  # type: ignore[misc]
-        )
+        values = _judgeable_remotes(listed.rows) or _judgeable_remotes(r for p in found.pages for r in p)
         if not values:
             event("no remote numbers listed: nothing to judge")
             return
@@ -445,7 +580,7 @@ def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene) -> None:
             event("substring not oracle-safe: not judged")
             return
         note(f"window {w}; S={longer!r}; S'={shorter!r}")
-        prov = ",".join(dict.fromkeys(("A-3", *([w.provenance] if w.provenance != DOCUMENTED else []))))
+        prov = _contains_provenance(w)
 
         def ask(part: str) -> Listing:
             params = {**window, "remoteParty": StringFilter("contains", part, True)}
@@ -454,40 +589,8 @@ def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene) -> None:
         narrow = ask(longer)
         wide = ask(shorter)
         for part, got in ((longer, narrow), (shorter, wide)):
-            wrong = [r for r in got.rows if safe(r) and not _contains(r.remote or "", part)]
-            wrong += [r for r in got.rows if not r.remote]
-            expect.that(
-                not wrong,
-                got.reply,
-                check=CHECK_CONTAINS,
-                title=f"contains:{part!r} lists remote numbers that do not contain it",
-                expected=f"every remotePartyNumber contains {part!r}",
-                actual=[r.remote for r in wrong][:5],
-                provenance=prov,
-            )
-            should = {r.id for r in listed.rows if r.remote and part in r.remote and safe(r)}
-            missed = should - got.id_set
-            expect.that(
-                not missed,
-                got.reply,
-                check=CHECK_CONTAINS,
-                title=f"contains:{part!r} misses recordings of the window whose remote number contains it",
-                expected=f"{len(should)} recordings of window {w}",
-                actual=f"{len(missed)} missing",
-                provenance=prov,
-                notes=[f"{r.id} remotePartyNumber {r.remote!r}" for r in listed.rows if r.id in missed][:5],
-            )
-        extra = narrow.id_set - wide.id_set
-        expect.that(
-            not extra,
-            narrow.reply,
-            check=CHECK_CONTAINS,
-            title=f"contains:{longer!r} lists recordings that contains:{shorter!r} does not",
-            expected=f"contains:{longer!r} ⊆ contains:{shorter!r}",
-            actual=f"{len(extra)} only in the longer",
-            provenance=prov,
-            notes=[f"{r.id} remotePartyNumber {r.remote!r}" for r in narrow.rows if r.id in extra][:5],
-        )
+            expect_contains_matches(got, part, listed, w, prov)
+        expect_longer_within_shorter(narrow, wide, longer, shorter, prov)
         event("judged")
 
     check()
@@ -526,6 +629,119 @@ def read_pages(admin: ApiClient, params: dict[str, Any], size: int, prov: str) -
     return None
 
 
+@dataclass(frozen=True)
+class PagedRead:
+    """The unpaged list of a window, its pages, and the unpaged list read again after them."""
+
+    before: Listing
+    pages: list[Listing]
+    after: Listing
+
+    @property
+    def paged(self) -> list[str]:
+        return [i for p in self.pages for i in p.ids]
+
+    @property
+    def undisturbed(self) -> bool:
+        """Nothing arrived while the pages were read: both unpaged reads agree."""
+        return self.before.ids == self.after.ids and self.before.total == self.after.total
+
+
+def read_window_in_pages(admin: ApiClient, params: dict[str, Any], size: int, prov: str) -> PagedRead | None:
+    """Unpaged, pages, unpaged again (None: the window is too large to judge, and an event says why)."""
+    before = _unpaged(admin, params, CHECK_PAGES, prov)
+    if before is None:
+        return None
+    if -(-before.total // size) > MAX_PAGES:
+        event("too many pages: not judged")
+        return None
+    pages = read_pages(admin, params, size, prov)
+    if pages is None:
+        event("pages kept filling up: not judged")
+        return None
+    after = _unpaged(admin, params, CHECK_PAGES, prov)
+    if after is None:
+        return None
+    return PagedRead(before, pages, after)
+
+
+def read_until_undisturbed(
+    admin: ApiClient, params: dict[str, Any], size: int, prov: str
+) -> PagedRead | None:
+    """Read the window in pages up to ``ATTEMPTS`` times, until nothing arrives during a read; the
+    last read either way (None: not judged)."""
+    read = None
+    for _attempt in range(ATTEMPTS):
+        read = read_window_in_pages(admin, params, size, prov)
+        if read is None or read.undisturbed:
+            return read
+        event("recordings arrived during the check: retried")
+    return read
+
+
+def expect_arrivals_lose_nothing(read: PagedRead, size: int) -> None:
+    """While recordings keep arriving, what still holds: every recording listed before the pages is
+    on some page, and every paged one is listed after them (A-3)."""
+    paged = read.paged
+    lost = set(read.before.ids) - set(paged)
+    strange = set(paged) - set(read.after.ids)
+    expect.that(
+        not lost and not strange,
+        read.pages[0].reply if read.pages else read.after.reply,
+        check=CHECK_PAGES,
+        title=f"pages of size {size} lose recordings listed before or list ones never listed",
+        expected="each recording listed before the pages on a page, each paged one listed after",
+        actual=f"{len(lost)} lost, {len(strange)} unknown",
+        provenance="A-3",
+    )
+
+
+def expect_every_page_total(read: PagedRead, size: int) -> None:
+    """Every page reports the unpaged ``totalCount`` (documented; a page past the end: A-3)."""
+    before = read.before
+    for k, page in enumerate(read.pages):
+        expect.that(
+            page.total == before.total,
+            page.reply,
+            check=CHECK_PAGES,
+            title=f"page {k} of size {size} reports another totalCount than the unpaged list",
+            expected=before.total,
+            actual=page.total,
+            provenance=DOCUMENTED if k * size < before.total else "A-3",  # past the end: A-3
+        )
+
+
+def expect_unpaged_distinct(before: Listing) -> None:
+    """The unpaged list holds ``totalCount`` recordings, none twice (documented)."""
+    expect.that(
+        before.total == len(before.rows) and len(set(before.ids)) == len(before.ids),
+        before.reply,
+        check=CHECK_PAGES,
+        title="the unpaged list does not hold totalCount distinct recordings",
+        expected=f"{before.total} distinct recordings",
+        actual=f"{len(before.rows)} rows, {len(set(before.ids))} distinct",
+    )
+
+
+def expect_pages_concatenate(read: PagedRead, size: int, w: Window) -> None:
+    """Pages 0..n concatenate to exactly the unpaged list, same order, no repeat (A-3)."""
+    before, paged = read.before, read.paged
+    repeats = sorted({i for i in paged if paged.count(i) > 1})
+    gaps = [i for i in before.ids if i not in paged]
+    expect.that(
+        paged == before.ids,
+        read.pages[0].reply if read.pages else before.reply,
+        check=CHECK_PAGES,
+        title=f"pages of size {size} do not concatenate to the unpaged list of window {w}",
+        expected=f"{len(before.ids)} recordings in the unpaged order",
+        actual=f"{len(paged)} recordings; {len(repeats)} repeated, {len(gaps)} missing, order "
+        + ("same" if sorted(paged) == sorted(before.ids) else "differs"),
+        provenance="A-3",
+        notes=[f"repeated: {d}" for d in _describe(before.rows, repeats, 3)]
+        + [f"missing: {d}" for d in _describe(before.rows, gaps, 3)],
+    )
+
+
 @pytest.mark.recqual(
     family="paging", operation="listRecordings", check=CHECK_PAGES, provenance="A-3", writes=False
 )
@@ -543,73 +759,18 @@ def test_pages_concatenate_on_any_data(admin: ApiClient, scene: Scene) -> None:
         size = data.draw(st.integers(1, 25), label="pageSize")
         w = _small_window(data, found, size)
         params = {"startTime": w.op("between")}
-        prov = w.provenance
         note(f"window {w}, pageSize {size}")
-        for _attempt in range(ATTEMPTS):
-            before = _unpaged(admin, params, CHECK_PAGES, prov)
-            if before is None:
-                return
-            if -(-before.total // size) > MAX_PAGES:
-                event("too many pages: not judged")
-                return
-            pages = read_pages(admin, params, size, prov)
-            if pages is None:
-                event("pages kept filling up: not judged")
-                return
-            after = _unpaged(admin, params, CHECK_PAGES, prov)
-            if after is None:
-                return
-            paged = [i for p in pages for i in p.ids]
-            if before.ids == after.ids and before.total == after.total:
-                break
-            event("recordings arrived during the check: retried")
-        else:
-            event("recordings kept arriving: judged what arrivals cannot break")
-            lost = set(before.ids) - set(paged)
-            strange = set(paged) - set(after.ids)
-            expect.that(
-                not lost and not strange,
-                pages[0].reply if pages else after.reply,
-                check=CHECK_PAGES,
-                title=f"pages of size {size} lose recordings listed before or list ones never listed",
-                expected="each recording listed before the pages on a page, each paged one listed after",
-                actual=f"{len(lost)} lost, {len(strange)} unknown",
-                provenance="A-3",
-            )
+        read = read_until_undisturbed(admin, params, size, w.provenance)
+        if read is None:
             return
-        event(f"{len(pages)} pages judged")
-        for k, page in enumerate(pages):
-            expect.that(
-                page.total == before.total,
-                page.reply,
-                check=CHECK_PAGES,
-                title=f"page {k} of size {size} reports another totalCount than the unpaged list",
-                expected=before.total,
-                actual=page.total,
-                provenance=DOCUMENTED if k * size < before.total else "A-3",  # past the end: A-3
-            )
-        expect.that(
-            before.total == len(before.rows) and len(set(before.ids)) == len(before.ids),
-            before.reply,
-            check=CHECK_PAGES,
-            title="the unpaged list does not hold totalCount distinct recordings",
-            expected=f"{before.total} distinct recordings",
-            actual=f"{len(before.rows)} rows, {len(set(before.ids))} distinct",
-        )
-        repeats = sorted({i for i in paged if paged.count(i) > 1})
-        gaps = [i for i in before.ids if i not in paged]
-        expect.that(
-            paged == before.ids,
-            pages[0].reply if pages else before.reply,
-            check=CHECK_PAGES,
-            title=f"pages of size {size} do not concatenate to the unpaged list of window {w}",
-            expected=f"{len(before.ids)} recordings in the unpaged order",
-            actual=f"{len(paged)} recordings; {len(repeats)} repeated, {len(gaps)} missing, order "
-            + ("same" if sorted(paged) == sorted(before.ids) else "differs"),
-            provenance="A-3",
-            notes=[f"repeated: {d}" for d in _describe(before.rows, repeats, 3)]
-            + [f"missing: {d}" for d in _describe(before.rows, gaps, 3)],
-        )
+        if not read.undisturbed:
+            event("recordings kept arriving: judged what arrivals cannot break")
+            expect_arrivals_lose_nothing(read, size)
+            return
+        event(f"{len(read.pages)} pages judged")
+        expect_every_page_total(read, size)
+        expect_unpaged_distinct(read.before)
+        expect_pages_concatenate(read, size, w)
 
     check()
 

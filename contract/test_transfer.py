@@ -26,7 +26,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from hypothesis import event, given, note, settings
@@ -79,26 +79,23 @@ def _same_party(value: Any, sent: str | None) -> bool:
     return (value or "") == (sent or "")
 
 
-def check_echo(detail: dict[str, Any], meta: dict[str, Any], caller: str, reply: Reply) -> None:
-    """Field by field: the detail says what the upload said.
+def _expect_echoed(reply: Reply, field_name: str, ok: bool, expected: Any, actual: Any) -> None:
+    expect.that(
+        ok,
+        reply,
+        check=CHECK_ECHO,
+        title=f"{field_name} differs from the uploaded metadata",
+        expected=expected,
+        actual=actual,
+    )
 
-    The start time must match to the second (documented: the detail echoes the upload); exactly, to
-    the 100 ns tick, only under A-11 (a server storing milliseconds is a deviation, not a failure).
-    """
 
-    def same(field_name: str, ok: bool, expected: Any, actual: Any) -> None:
-        expect.that(
-            ok,
-            reply,
-            check=CHECK_ECHO,
-            title=f"{field_name} differs from the uploaded metadata",
-            expected=expected,
-            actual=actual,
-        )
-
+def _expect_start_echoed(detail: dict[str, Any], meta: dict[str, Any], reply: Reply) -> None:
+    """startTime to the second (documented); to the 100 ns tick only under A-11 (a server storing
+    milliseconds is a deviation, not a failure)."""
     start_sent, start_got = Instant.parse(meta["startDateTime"]), Instant.parse(str(detail.get("startTime")))
     gap = abs(start_sent.ticks - start_got.ticks)
-    same("startTime", gap < TICKS_PER_SECOND, meta["startDateTime"], detail.get("startTime"))
+    _expect_echoed(reply, "startTime", gap < TICKS_PER_SECOND, meta["startDateTime"], detail.get("startTime"))
     expect.that(
         gap == 0,
         reply,
@@ -108,20 +105,37 @@ def check_echo(detail: dict[str, Any], meta: dict[str, Any], caller: str, reply:
         actual=detail.get("startTime"),
         provenance="A-11",
     )
+
+
+def _expect_call_echoed(detail: dict[str, Any], meta: dict[str, Any], reply: Reply) -> None:
+    """The call as uploaded: duration (as a length, not as text), direction, both parties (an absent
+    remote party may read back as null or ""), and the pbxInfo variant's fields."""
     duration_got = parse_iso_duration(str(detail.get("duration")))
-    same(
+    _expect_echoed(
+        reply,
         "duration",
         duration_got == parse_iso_duration(meta["duration"]),
         meta["duration"],
         detail.get("duration"),
     )
-    same(
-        "direction", detail.get("direction") == meta["direction"], meta["direction"], detail.get("direction")
+    _expect_echoed(
+        reply,
+        "direction",
+        detail.get("direction") == meta["direction"],
+        meta["direction"],
+        detail.get("direction"),
     )
     local = meta["localParty"]["phoneNumber"]
-    same("localPartyNumber", detail.get("localPartyNumber") == local, local, detail.get("localPartyNumber"))
+    _expect_echoed(
+        reply,
+        "localPartyNumber",
+        detail.get("localPartyNumber") == local,
+        local,
+        detail.get("localPartyNumber"),
+    )
     remote = (meta.get("remoteParty") or {}).get("phoneNumber")
-    same(
+    _expect_echoed(
+        reply,
         "remotePartyNumber",
         _same_party(detail.get("remotePartyNumber"), remote),
         remote,
@@ -130,19 +144,37 @@ def check_echo(detail: dict[str, Any], meta: dict[str, Any], caller: str, reply:
     if "pbxInfo" in meta:
         got = detail.get("pbxInfo") or {}
         sent = meta["pbxInfo"]
-        same("pbxInfo", all(got.get(k) == v for k, v in sent.items()), sent, got)
+        _expect_echoed(reply, "pbxInfo", all(got.get(k) == v for k, v in sent.items()), sent, got)
+
+
+def _expect_caller_authored(detail: dict[str, Any], meta: dict[str, Any], caller: str, reply: Reply) -> None:
+    """Documented: the note's text with the *caller* as its owner; the caller as preservingUser when
+    preserved, and no preservingUser otherwise (usernames compare case-insensitively)."""
     notes = meta.get("notes")
     note_got = detail.get("note")
     if notes:
         text = (note_got or {}).get("text")
-        same("note.text", text == notes, notes, text)
+        _expect_echoed(reply, "note.text", text == notes, notes, text)
         owner = ((note_got or {}).get("owner") or {}).get("username", "")
-        same("note.owner", str(owner).lower() == caller.lower(), caller, owner)
+        _expect_echoed(reply, "note.owner", str(owner).lower() == caller.lower(), caller, owner)
     if meta.get("preserved"):
         preserving = (detail.get("preservingUser") or {}).get("username", "")
-        same("preservingUser", str(preserving).lower() == caller.lower(), caller, preserving)
+        _expect_echoed(reply, "preservingUser", str(preserving).lower() == caller.lower(), caller, preserving)
     else:
-        same("preservingUser", not detail.get("preservingUser"), None, detail.get("preservingUser"))
+        _expect_echoed(
+            reply, "preservingUser", not detail.get("preservingUser"), None, detail.get("preservingUser")
+        )
+
+
+def check_echo(detail: dict[str, Any], meta: dict[str, Any], caller: str, reply: Reply) -> None:
+    """Field by field: the detail says what the upload said.
+
+    The start time must match to the second (documented: the detail echoes the upload); exactly, to
+    the 100 ns tick, only under A-11 (a server storing milliseconds is a deviation, not a failure).
+    """
+    _expect_start_echoed(detail, meta, reply)
+    _expect_call_echoed(detail, meta, reply)
+    _expect_caller_authored(detail, meta, caller, reply)
 
 
 def check_media(admin: ApiClient, rec_id: str, detail: dict[str, Any]) -> None:
@@ -207,7 +239,7 @@ AUDIO_TYPES = [
 @pytest.mark.parametrize(("encoding", "ctype"), AUDIO_TYPES)
 def test_each_audio_type_round_trips(encoding: str, ctype: str, admin: ApiClient, scene: Scene) -> None:
     caller = admin.credentials.username if admin.credentials else ""
-    data = audio.mp3(0.2) if encoding == "mp3" else audio.wav(encoding, seconds=0.2)  # type: ignore[arg-type]
+    data = audio.mp3(0.2) if encoding == "mp3" else audio.wav(encoding, seconds=0.2)
     meta = {
         "startDateTime": _start(scene, 3, fraction_ticks=1_234_567),  # 7 digits: A-11 echo
         "duration": "PT1M30S",
@@ -359,6 +391,26 @@ def test_upload_for_another_owner(admin: ApiClient, scene: Scene) -> None:
     check_echo(detail, meta, caller, reply)
 
 
+class Refusal(Protocol):
+    """An invalid upload drawn by ``strategies`` (``InvalidAudio``, ``InvalidMetadata``): the 400
+    reason it must get, why, and what that expectation assumes."""
+
+    @property
+    def why(self) -> str: ...
+
+    @property
+    def expected_reason(self) -> int: ...
+
+    @property
+    def assumptions(self) -> tuple[str, ...]: ...
+
+
+def expect_refused(reply: Reply, bad: Refusal, *, check: str) -> None:
+    """400 with the case's reason; documented unless the case rests on assumptions (A-n)."""
+    provenance = ",".join(bad.assumptions) or "documented"
+    expect.reason(reply, bad.expected_reason, check=check, why=bad.why, provenance=provenance)
+
+
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid audio is 400 reason 2")
 def test_invalid_audio_rejected(admin: ApiClient, scene: Scene) -> None:
     owner = admin.credentials.username if admin.credentials else "admin"
@@ -368,14 +420,7 @@ def test_invalid_audio_rejected(admin: ApiClient, scene: Scene) -> None:
     def check(bad: audio.InvalidAudio, meta: dict[str, Any]) -> None:
         event(bad.why.split(" ")[0])
         reply = api.upload_recording(admin, meta, bad.data, bad.content_type)
-        provenance = ",".join(bad.assumptions) or "documented"
-        expect.reason(
-            reply,
-            bad.expected_reason,
-            check="invalid audio is 400 reason 2",
-            why=bad.why,
-            provenance=provenance,
-        )
+        expect_refused(reply, bad, check="invalid audio is 400 reason 2")
 
     check()
 
@@ -391,14 +436,7 @@ def test_invalid_metadata_rejected(admin: ApiClient, scene: Scene) -> None:
         event(bad.why.split(" ")[0])
         note(f"metadata: {bad.metadata}")
         reply = api.upload_recording(admin, bad.metadata, sound, "audio/wav")
-        provenance = ",".join(bad.assumptions) or "documented"
-        expect.reason(
-            reply,
-            bad.expected_reason,
-            check="invalid metadata is 400 reason 1",
-            why=bad.why,
-            provenance=provenance,
-        )
+        expect_refused(reply, bad, check="invalid metadata is 400 reason 1")
 
     check()
 
