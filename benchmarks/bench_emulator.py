@@ -38,10 +38,17 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
 
 ROOT = Path(__file__).resolve().parents[1]
 LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
@@ -53,7 +60,7 @@ TIME_LIMIT = 60.0  # seconds, per measured phase
 # --- servers ---------------------------------------------------------------------------------------
 
 
-def bare_app():  # type: ignore[no-untyped-def]
+def bare_app() -> Starlette:
     """The reference point: Starlette routing plus a JSON response, nothing else."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
@@ -61,7 +68,7 @@ def bare_app():  # type: ignore[no-untyped-def]
 
     payload = [{"id": "00000000-0000-0000-0000-000000000000", "isPaused": False}] * 2
 
-    async def endpoint(request):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> JSONResponse:
         return JSONResponse(payload)
 
     return Starlette(routes=[Route(LIVE, endpoint, methods=["GET"])])
@@ -141,7 +148,7 @@ class Rate:
         return self.requests / self.cpu_seconds if self.cpu_seconds else float("inf")
 
 
-async def measured(server: Server, requests: int, work) -> Rate:  # type: ignore[no-untyped-def]
+async def measured(server: Server, requests: int, work: Awaitable[Any]) -> Rate:
     cpu0, started = cpu_seconds(server.proc.pid), time.perf_counter()
     await asyncio.wait_for(work, TIME_LIMIT)
     return Rate(requests, time.perf_counter() - started, cpu_seconds(server.proc.pid) - cpu0)
@@ -248,7 +255,7 @@ def build_database(path: Path, rows: int, seed: int = 7) -> int:
     store = Store(str(path))
     audio = b"\xff\xf3" + bytes(62)  # media is not measured here; keep the file small
 
-    def generate():  # type: ignore[no-untyped-def]
+    def generate() -> Iterator[NewRecording]:
         for _ in range(rows):
             owner = f"user{rng.randrange(50)}"
             yield NewRecording(
@@ -333,7 +340,7 @@ def list_latencies(server: Server, now: int, samples: int) -> dict[str, tuple[li
 # --- main --------------------------------------------------------------------------------------------
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=30_000, help="GETs per server (default 30000)")
     parser.add_argument("--cycles", type=int, default=5_000, help="start->stop cycles (default 5000)")
@@ -344,11 +351,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100, help="requests per list query shape")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve_bare:
-        serve_bare(args.port)
-        return
+    return parser.parse_args()
 
+
+def _pin_cores() -> int | None:
+    """Use uvloop in the client, and keep the client off the servers' core: the core the servers
+    are pinned to (None on a one-core machine, where nothing is pinned)."""
     try:
         import uvloop
 
@@ -359,20 +367,28 @@ def main() -> None:
     server_cpu = cpus[0] if len(cpus) > 1 else None
     if len(cpus) > 1:
         os.sched_setaffinity(0, set(cpus[1:]))  # the client keeps off the server's core
-    results: list[tuple[str, str]] = []
+    return server_cpu
 
+
+def _place_calls(emu: Server, lines: list[str]) -> None:
+    """A call on every cycle line and on two more lines, whose live recordings GET LiveRecordings lists."""
+    with httpx.Client(base_url=emu.url, timeout=30) as ctl:
+        for dn in [*lines, "8001", "8002"]:
+            body = {"deviceName": f"SEP{dn}", "directoryNumber": dn, "username": "admin"}
+            assert ctl.post("/_emulator/calls", json=body).status_code == 201
+        for dn in ("8001", "8002"):  # two live recordings for GET LiveRecordings to list
+            r = httpx.post(emu.url + LIVE, json={"directoryNumber": dn}, auth=("admin", "admin"))
+            assert r.status_code == 201, r.text
+
+
+def measure_rates(args: argparse.Namespace, server_cpu: int | None) -> list[tuple[Rate, Rate, Rate, Rate]]:
+    """Per round: bare GET pipelined, emulator GET pipelined, bare GET one at a time, emulator cycle."""
     bare = Server.start([str(Path(__file__).resolve()), "--serve-bare"], server_cpu)
     emu = Server.start(["-m", "emulator"], server_cpu)
     rounds: list[tuple[Rate, Rate, Rate, Rate]] = []
     try:
         lines = [f"9{i:03d}" for i in range(args.connections)]
-        with httpx.Client(base_url=emu.url, timeout=30) as ctl:
-            for dn in [*lines, "8001", "8002"]:
-                body = {"deviceName": f"SEP{dn}", "directoryNumber": dn, "username": "admin"}
-                assert ctl.post("/_emulator/calls", json=body).status_code == 201
-            for dn in ("8001", "8002"):  # two live recordings for GET LiveRecordings to list
-                r = httpx.post(emu.url + LIVE, json={"directoryNumber": dn}, auth=("admin", "admin"))
-                assert r.status_code == 201, r.text
+        _place_calls(emu, lines)
         # Alternate the servers so that load from elsewhere on the machine hits both alike.
         n, c, d = args.requests, args.connections, args.depth
         for _ in range(args.rounds):
@@ -389,6 +405,11 @@ def main() -> None:
     finally:
         bare.stop()
         emu.stop()
+    return rounds
+
+
+def rate_rows(rounds: list[tuple[Rate, Rate, Rate, Rate]], depth: int) -> list[tuple[str, str]]:
+    """Best wall rate and median one-core rate of each measure, and the ratios (on one-core rates)."""
 
     def one_core(i: int) -> float:
         return statistics.median(r[i].one_core for r in rounds)
@@ -396,10 +417,10 @@ def main() -> None:
     def wall(i: int) -> float:
         return max(r[i].wall for r in rounds)
 
-    results.append(("", "wall req/s (best)   one-core req/s (median)"))
+    results = [("", "wall req/s (best)   one-core req/s (median)")]
     for label, i in (
-        (f"bare Starlette GET, pipelined x{args.depth}", 0),
-        (f"emulator GET LiveRecordings, pipelined x{args.depth}", 1),
+        (f"bare Starlette GET, pipelined x{depth}", 0),
+        (f"emulator GET LiveRecordings, pipelined x{depth}", 1),
         ("bare Starlette GET, one at a time", 2),
         ("emulator start->stop cycle, one at a time", 3),
     ):
@@ -410,7 +431,12 @@ def main() -> None:
     )
     results.append(("start->stop requests / bare pipelined", f"{one_core(3) / one_core(0):.2f}"))
     results.append(("  (cycles per second on one core)", f"{one_core(3) / 2:,.0f}"))
+    return results
 
+
+def listing_rows(args: argparse.Namespace, server_cpu: int | None) -> list[tuple[str, str]]:
+    """Load ``--rows`` recordings into a file database, then time each listRecordings query shape."""
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         started = time.perf_counter()
@@ -435,11 +461,25 @@ def main() -> None:
             )
         )
     results.append(("  worst median (aim < 20 ms)", f"{max(medians):.1f} ms"))
+    return results
 
+
+def print_table(results: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in results)
     print(f"{'measure':<{width}}  value")
     for key, value in results:
         print(f"{key:<{width}}  {value}")
+
+
+def main() -> None:
+    args = _parse_args()
+    if args.serve_bare:
+        serve_bare(args.port)
+        return
+    server_cpu = _pin_cores()
+    results = rate_rows(measure_rates(args, server_cpu), args.depth)
+    results += listing_rows(args, server_cpu)
+    print_table(results)
 
 
 if __name__ == "__main__":
