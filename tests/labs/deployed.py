@@ -53,7 +53,7 @@ directoryNumber = "301"
 role = "l10"
 call = "standing"
 direction = 2
-remoteParty = { phoneNumber = "+390212345", firstName = "Ada", lastName = "Rossi" }
+remoteParty = {{ phoneNumber = "+390212345", firstName = "Ada", lastName = "Rossi" }}
 
 [[lines]]
 deviceName = "SEP000000000302"
