@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import random
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +24,12 @@ from typing import Any
 import pytest
 
 from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
-from contract.emulator_control import ControlPlane, EmulatorProcess
+from contract.emulator_control import ControlPlane
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
 from contract.provenance import PROFILES, RUN, CheckSpec, classify, deviation_message, provenances, set_seed
 from contract.scene import Scene
 from contract.schemathesis_adapter import force_seed
+from recqual.embedded import embedded_emulator
 from recqual.preflight import Preflight, PreflightError, run_preflight
 from recqual.target_config import ConfigError as TargetConfigError
 from recqual.target_config import TargetConfig, resolve
@@ -239,7 +241,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @dataclass
 class RecqualRun:
-    """The session: target, clients, scene, and the emulator we may have started."""
+    """The session: target, clients and scene."""
 
     settings: TargetConfig
     preflight: Preflight
@@ -247,7 +249,6 @@ class RecqualRun:
     client_config: ClientConfig
     api: ApiClient
     scene: Scene
-    emulator: EmulatorProcess | None = None
     started: str = field(default_factory=lambda: _now())
 
     @property
@@ -285,13 +286,22 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
     """
     config = request.config
     settings = config.stash[SETTINGS_KEY]
-    emulator = None
-    if settings.url is None:
-        emulator = EmulatorProcess()
-        settings = settings.with_url(emulator.start())
+    with contextlib.ExitStack() as stack:
+        started = settings.url is None
+        if started:  # the embedded emulator: the same launcher as `recqual qualify`'s, on a throw-away db
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="recqual-emulator-")))
+            settings = settings.with_url(
+                stack.enter_context(
+                    embedded_emulator(db=workdir / "emulator.db", log=workdir / "emulator.log")
+                )
+            )
+        yield from _session(config, settings, started=started)
+
+
+def _session(config: pytest.Config, settings: TargetConfig, *, started: bool) -> Iterator[RecqualRun]:
     url = str(settings.url)
     results = config.stash[RESULTS_KEY]
-    results["target"] = url if emulator is None else f"{url} (embedded emulator)"
+    results["target"] = f"{url} (embedded emulator)" if started else url
     client_config = ClientConfig(
         base_url=url,
         timeout=config.getoption("recqual_timeout"),
@@ -306,7 +316,7 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
     for role, credentials in settings.credentials.items():
         client_config.redactor.add(Credentials(credentials.username, credentials.password, role))
     try:
-        preflight = _preflight(config, settings, started=emulator is not None)
+        preflight = _preflight(config, settings, started=started)
         is_emulator = preflight.control_allowed
         RUN.is_emulator = is_emulator
         if not config.getoption("profile"):
@@ -321,14 +331,12 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
         if control is not None and preflight.reset_allowed:
             control.reset()
         scene.provision_roles()
-        run = RecqualRun(settings, preflight, url, client_config, api, scene, emulator)
+        run = RecqualRun(settings, preflight, url, client_config, api, scene)
         config.stash[RUN_KEY] = run
         yield run
     finally:
         results["status_codes"] = client_config.log.status_codes()
         client_config.close()
-        if emulator is not None:
-            emulator.stop()
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ import os
 import ssl
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -147,17 +147,7 @@ class TargetConfig:
 
     def with_url(self, url: str) -> TargetConfig:
         """The same configuration pointed at ``url`` (the embedded emulator, once it is started)."""
-        return TargetConfig(
-            url=url,
-            tls_verify=self.tls_verify,
-            credentials=self.credentials,
-            lines=self.lines,
-            retention_days=self.retention_days,
-            max_rps=self.max_rps,
-            request_timeout_s=self.request_timeout_s,
-            source=self.source,
-            target_file=self.target_file,
-        )
+        return replace(self, url=url)
 
 
 def ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
