@@ -11,6 +11,7 @@ rows), ``pytest_sessionfinish`` (``--recqual-results``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -267,7 +268,7 @@ def _preflight(config: pytest.Config, settings: TargetConfig, *, started: bool) 
         return Preflight.read(Path(path))
     try:
         return run_preflight(
-            settings,
+            dataclasses.replace(settings, request_timeout_s=config.getoption("recqual_timeout")),
             profile=RUN.profile if config.getoption("profile") else ("strict" if started else "documented"),
             started_emulator=started,
             allow_reset=bool(config.getoption("allow_reset")),
