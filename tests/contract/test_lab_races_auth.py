@@ -23,6 +23,11 @@ import pytest
 
 from tests.labs.deployed import DeployedEmulator, deployed_emulator, lab_environment
 
+pytestmark = pytest.mark.slow
+"""The every-CI proof that races and the auth matrix run on a lab is tests/cli/test_lab_qualify.py (the
+whole qualify, coverage over 90%); this module's row-by-row account of the lab's skips is a longer check
+(``python -m pytest -m slow tests/contract/test_lab_races_auth.py``)."""
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("contract/test_races.py", "contract/test_auth_matrix.py", "contract/test_schema_conformance.py")
 BY_ID_OPS = ("stopRecording", "pauseRecording", "resumeRecording")
