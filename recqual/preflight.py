@@ -175,7 +175,12 @@ class Probe:
                     response.headers.get("date"),
                 )
         except httpx.ConnectError as exc:
-            raise PreflightError(f"target unreachable: {self.url} ({_transport_reason(exc)})") from None
+            reason = _transport_reason(exc)
+            if "reset" in reason.lower():  # it accepted the connection, then dropped it: it did not answer
+                raise PreflightError(
+                    f"no answer from the target {self.url} to {method} {path} ({reason})"
+                ) from None
+            raise PreflightError(f"target unreachable: {self.url} ({reason})") from None
         except httpx.TimeoutException:
             raise PreflightError(
                 f"no answer from the target {self.url} to {method} {path} within the time limit"
