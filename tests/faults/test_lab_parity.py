@@ -4,7 +4,8 @@ run catches, except those ``parity.py`` explains.
 Invariant: through the transparent proxy the lab run passes; for each fault of ``parity.FAMILIES``
 (the kill matrix proves the emulator half), ``runner.kill(lab=True)`` kills it, unless it is
 ``EMULATOR_ONLY`` (it cannot fire on a lab: not run) or a known ``LAB_GAPS`` entry (xfail; caught
-now means the entry is stale and must go). Slow (about 45 min on the shared 2-core machine):
+now means the entry is stale and must go). The lists' sanity runs in every CI run; the rest is slow
+(about 35 min on the shared 2-core machine):
 
     python -m pytest -p no:locust tests/faults/test_lab_parity.py -m slow
 
@@ -20,11 +21,10 @@ from .harness import CONTRACT_TIMEOUT_S
 from .parity import EMULATOR_ONLY, FAMILIES, LAB_GAPS
 from .runner import DEFAULT_SEED, clean, kill
 
-pytestmark = pytest.mark.slow
-
 TIMEOUT_S = CONTRACT_TIMEOUT_S + 120
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(TIMEOUT_S)
 def test_clean_lab_passes_through_the_proxy() -> None:
     """The correct lab through the transparent proxy passes, so a lab kill is the fault's doing."""
@@ -33,12 +33,14 @@ def test_clean_lab_passes_through_the_proxy() -> None:
 
 
 def test_parity_lists_are_catalogued() -> None:
-    """Every explained miss names a fault of the compared families, and none is explained twice."""
+    """(Quick, in every run.) Every explained miss names a fault of the compared families, and none
+    is explained twice."""
     for name in [*EMULATOR_ONLY, *LAB_GAPS]:
         assert name in CATALOGUE and CATALOGUE[name].family in FAMILIES, name
     assert not set(EMULATOR_ONLY) & set(LAB_GAPS)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(TIMEOUT_S)
 @pytest.mark.parametrize("name", [n for n, f in CATALOGUE.items() if f.family in FAMILIES])
 def test_fault_is_killed_on_a_lab(name: str) -> None:
