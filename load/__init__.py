@@ -13,7 +13,7 @@ that pytest, the CLI and the runner can import safely):
                           (The target itself is read by ``recqual.target_config``, probed by
                           ``recqual.preflight``.)
 - ``load.tls``         -- the TLS context every client of the load uses (``tls_verify``).
-- ``load.api``         -- paths, operationIds and the status codes each operation can answer.
+- ``load.operations`` -- the load side's view of the API: paths, operationIds, upload metadata.
 - ``load.audio``, ``load.filters`` -- small generated WAV/MP3 payloads and listRecordings filters.
 - ``load.locustlib``   -- locust-side helpers: base user, hooks, line pool, open-model pacing, races.
 - ``load.locustfiles`` -- one locustfile per scenario.

@@ -38,7 +38,7 @@ import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the rep
 import gevent
 from locust import task
 
-from load import api
+from load import operations as ops
 from load.lines import Line
 from load.locustlib.base import Invalid, RecqualUser, created_id
 from load.locustlib.state import STATE, Lease
@@ -89,16 +89,16 @@ class CallControlUser(RecqualUser):
         rec_id = self.start_recording(line, mine=(mode == "mine"))
         if rec_id is None:
             return
-        if self.check("start-busy") and not self.expect_refusal(api.START, line, BUSY):
+        if self.check("start-busy") and not self.expect_refusal(ops.START, line, BUSY):
             return  # the line was stopped by line: its state was unknown
         self.think()
         if mode == "mine":
-            ok = self.send(api.LIST_MY_ACTIVE, "GET", f"{api.LIVE}/Mine", lists(rec_id), creds=line.owner).ok
+            ok = self.send(ops.LIST_MY_ACTIVE, "GET", f"{ops.LIVE}/Mine", lists(rec_id), creds=line.owner).ok
         else:
-            query = api.line_query(line.device_name, line.directory_number)
-            ok = self.send(api.LIST_ACTIVE, "GET", api.live_root() + query, lists(rec_id)).ok
+            query = ops.line_query(line.device_name, line.directory_number)
+            ok = self.send(ops.LIST_ACTIVE, "GET", ops.live_root() + query, lists(rec_id)).ok
         if ok and self.check("resume-unpaused"):
-            ok = self.send(api.RESUME, "PUT", api.live_item(rec_id, "Resume"), BUSY).ok
+            ok = self.send(ops.RESUME, "PUT", ops.live_item(rec_id, "Resume"), BUSY).ok
         pauses = self.rng.choice((0, 1, 1, 2))
         if self.lab and "pause-paused" not in self.checked:
             pauses = max(pauses, 1)
@@ -108,7 +108,7 @@ class CallControlUser(RecqualUser):
             self.think()
             ok = self.pause_or_resume("Pause", rec_id, line)
             if ok and self.check("pause-paused"):
-                ok = self.send(api.PAUSE, "PUT", api.live_item(rec_id, "Pause"), BUSY).ok
+                ok = self.send(ops.PAUSE, "PUT", ops.live_item(rec_id, "Pause"), BUSY).ok
             if ok:
                 self.think()
                 ok = self.pause_or_resume("Resume", rec_id, line)
@@ -119,10 +119,10 @@ class CallControlUser(RecqualUser):
         if not self.stop_recording(rec_id, line, mode):
             return
         if self.check("stop-stopped"):
-            self.send(api.STOP, "DELETE", api.live_item(rec_id), GONE)
+            self.send(ops.STOP, "DELETE", ops.live_item(rec_id), GONE)
         if STATE.idle_lines and self.check("start-no-call"):
             self.think()
-            self.expect_refusal(api.START, self.rng.choice(STATE.idle_lines), GONE)
+            self.expect_refusal(ops.START, self.rng.choice(STATE.idle_lines), GONE)
 
     # -- steps ---------------------------------------------------------------------------------------
     def pick_line(self, lease: Lease) -> tuple[str, Line]:
@@ -145,7 +145,7 @@ class CallControlUser(RecqualUser):
             else {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         )
         STATE.in_flight.add(line)
-        result = self.send(api.START, "POST", api.live_root(), self.start_expect, creds=creds, json=body)
+        result = self.send(ops.START, "POST", ops.live_root(), self.start_expect, creds=creds, json=body)
         if result.ok and result.value:
             STATE.track(result.value, line, creds or self.creds)
         STATE.in_flight.discard(line)
@@ -155,21 +155,21 @@ class CallControlUser(RecqualUser):
 
     def pause_or_resume(self, action: str, rec_id: str, line: Line) -> bool:
         if self.rng.random() < 0.6:
-            op = api.PAUSE if action == "Pause" else api.RESUME
-            path = api.live_item(rec_id, action)
+            op = ops.PAUSE if action == "Pause" else ops.RESUME
+            path = ops.live_item(rec_id, action)
         else:
-            op = api.PAUSE_BY_LINE if action == "Pause" else api.RESUME_BY_LINE
-            path = f"{api.LIVE}/{action}" + api.line_query(directory_number=line.directory_number)
+            op = ops.PAUSE_BY_LINE if action == "Pause" else ops.RESUME_BY_LINE
+            path = f"{ops.LIVE}/{action}" + ops.line_query(directory_number=line.directory_number)
         return self.send(op, "PUT", path, DONE).ok
 
     def stop_recording(self, rec_id: str, line: Line, mode: str) -> bool:
         if mode == "mine":
-            result = self.send(api.STOP_MINE, "DELETE", f"{api.LIVE}/Mine", DONE, creds=line.owner)
+            result = self.send(ops.STOP_MINE, "DELETE", f"{ops.LIVE}/Mine", DONE, creds=line.owner)
         elif mode == "line":
-            query = api.line_query(line.device_name, line.directory_number)
-            result = self.send(api.STOP_BY_LINE, "DELETE", api.live_root() + query, DONE)
+            query = ops.line_query(line.device_name, line.directory_number)
+            result = self.send(ops.STOP_BY_LINE, "DELETE", ops.live_root() + query, DONE)
         else:
-            result = self.send(api.STOP, "DELETE", api.live_item(rec_id), DONE)
+            result = self.send(ops.STOP, "DELETE", ops.live_item(rec_id), DONE)
         if result.ok:
             STATE.untrack(rec_id)
         else:
@@ -184,7 +184,7 @@ class CallControlUser(RecqualUser):
             STATE.touched_idle.add(line)
         body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         STATE.in_flight.add(line)
-        result = self.send(operation, "POST", api.live_root(), expect, json=body)
+        result = self.send(operation, "POST", ops.live_root(), expect, json=body)
         if result.ok:
             STATE.in_flight.discard(line)
         else:
@@ -193,8 +193,8 @@ class CallControlUser(RecqualUser):
 
     def recover(self, line: Line) -> None:
         """After a failed step the line's state is unknown: stop whatever is live on it, off the books."""
-        query = api.line_query(line.device_name, line.directory_number)
-        STATE.client().request("DELETE", api.live_root() + query, headers={"Authorization": self.auth()})
+        query = ops.line_query(line.device_name, line.directory_number)
+        STATE.client().request("DELETE", ops.live_root() + query, headers={"Authorization": self.auth()})
         STATE.in_flight.discard(line)
         for rec_id, (tracked_line, _) in list(STATE.live.items()):
             if tracked_line == line:

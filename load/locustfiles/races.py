@@ -31,7 +31,7 @@ import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the rep
 import gevent
 from locust import task
 
-from load import api
+from load import operations as ops
 from load.lines import Line
 from load.locustlib.base import Check, RecqualUser, created_id, log_side
 from load.locustlib.races import ARENA, ROUND, BarrierBroken, Round, verdict
@@ -39,10 +39,10 @@ from load.locustlib.state import STATE
 from load.summary import race_row
 
 EXPECT: dict[str, dict[int, Check]] = {
-    api.START: {201: created_id, 429: None},
-    api.PAUSE: {204: None, 429: None},
-    api.RESUME: {204: None, 429: None},
-    api.STOP: {204: None, 409: None},
+    ops.START: {201: created_id, 429: None},
+    ops.PAUSE: {204: None, 429: None},
+    ops.RESUME: {204: None, 429: None},
+    ops.STOP: {204: None, 409: None},
 }
 
 
@@ -86,7 +86,7 @@ class RaceUser(RecqualUser):
                 started = time.monotonic()
                 status, value = self.fire(operation, current, line)
                 current.results.setdefault(operation, []).append(status)
-                if operation == api.START and status == 201 and value:
+                if operation == ops.START and status == 201 and value:
                     current.rec_id = value
                 group.barrier.wait(self.barrier_timeout)  # everyone has an answer
                 problem = verdict(operation, current.results[operation], self.parties)
@@ -105,29 +105,29 @@ class RaceUser(RecqualUser):
                 STATE.counters["race_groups_broken"] += 1
 
     def fire(self, operation: str, current: Round, line: Line) -> tuple[int, str | None]:
-        if operation == api.START:
+        if operation == ops.START:
             body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
-            result = self.send(operation, "POST", api.live_root(), EXPECT[operation], json=body, paced=False)
+            result = self.send(operation, "POST", ops.live_root(), EXPECT[operation], json=body, paced=False)
         else:
-            action = {api.PAUSE: "Pause", api.RESUME: "Resume", api.STOP: ""}[operation]
-            method = "DELETE" if operation == api.STOP else "PUT"
-            path = api.live_item(current.rec_id or "00000000-0000-0000-0000-000000000000", action)
+            action = {ops.PAUSE: "Pause", ops.RESUME: "Resume", ops.STOP: ""}[operation]
+            method = "DELETE" if operation == ops.STOP else "PUT"
+            path = ops.live_item(current.rec_id or "00000000-0000-0000-0000-000000000000", action)
             result = self.send(operation, method, path, EXPECT[operation], paced=False)
         return result.status, result.value
 
     def book(self, operation: str, current: Round, problem: str | None, line: Line) -> None:
         """Keep the clean-up registry right: the winner's id is live after the start, gone after the stop."""
-        if operation == api.START and current.rec_id:
+        if operation == ops.START and current.rec_id:
             STATE.track(current.rec_id, line, self.creds)
-        if operation == api.STOP and problem is None:
+        if operation == ops.STOP and problem is None:
             STATE.untrack(current.rec_id)
 
     def reset_line(self, line: Line) -> None:
         """After a violation the line may hold several recordings: stop them all, off the books."""
-        query = api.line_query(line.device_name, line.directory_number)
+        query = ops.line_query(line.device_name, line.directory_number)
         client = STATE.client()
         for _ in range(self.parties + 1):
-            reply = client.request("DELETE", api.live_root() + query, headers={"Authorization": self.auth()})
+            reply = client.request("DELETE", ops.live_root() + query, headers={"Authorization": self.auth()})
             if reply.status != 204:
                 break
         for rec_id, (tracked, _) in list(STATE.live.items()):

@@ -27,7 +27,8 @@ import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the rep
 import gevent
 from locust import task
 
-from load import api, audio
+from load import audio
+from load import operations as ops
 from load.filters import QueryMix
 from load.locustlib.base import Invalid, RecqualUser, audio_mpeg, has_id, recording_page
 from load.locustlib.state import RunState, log
@@ -58,17 +59,17 @@ class ReadsUser(RecqualUser):
         if not state.control or wanted <= 0:
             return
         client, auth = state.client(), {"Authorization": state.admin.basic()}
-        reply = client.request("GET", api.recordings_root() + "?page=0&pageSize=1", headers=auth)
+        reply = client.request("GET", ops.recordings_root() + "?page=0&pageSize=1", headers=auth)
         body = reply.json()
         have = body.get("totalCount", 0) if reply.status == 200 and isinstance(body, dict) else 0
         if have >= wanted:
             return
         rng, clip = random.Random(), audio.mp3(1)
         for _ in range(wanted - have):
-            meta = json.dumps(api.upload_metadata(rng, state.admin.username, clip.seconds)).encode()
+            meta = json.dumps(ops.upload_metadata(rng, state.admin.username, clip.seconds)).encode()
             data, ctype = audio.multipart(meta, clip, uuid.uuid4().hex)
             reply = client.request(
-                "POST", api.recordings_root(), body=data, headers={**auth, "Content-Type": ctype}
+                "POST", ops.recordings_root(), body=data, headers={**auth, "Content-Type": ctype}
             )
             if reply.status != 201:
                 raise RuntimeError(f"seeding upload answered {reply.status or reply.error}")
@@ -80,7 +81,7 @@ class ReadsUser(RecqualUser):
         self.mix = QueryMix([], self.rng)
         for _ in range(5):
             result = self.send(
-                api.LIST_RECORDINGS, "GET", api.recordings_root() + SAMPLE, {200: recording_page}, paced=False
+                ops.LIST_RECORDINGS, "GET", ops.recordings_root() + SAMPLE, {200: recording_page}, paced=False
             )
             if result.ok and result.value["recordings"]:
                 sample = result.value["recordings"]
@@ -94,19 +95,19 @@ class ReadsUser(RecqualUser):
     def list_filtered(self) -> None:
         query = self.mix.query()
         size = int(query["pageSize"]) if "pageSize" in query else None
-        self.send(api.LIST_RECORDINGS, "GET", api.recordings_root() + "?" + urlencode(query), page_of(size))
+        self.send(ops.LIST_RECORDINGS, "GET", ops.recordings_root() + "?" + urlencode(query), page_of(size))
 
     @task(3)
     def detail(self) -> None:
         if self.ids:
-            self.send(api.GET_RECORDING, "GET", api.recording_item(self.rng.choice(self.ids)), {200: has_id})
+            self.send(ops.GET_RECORDING, "GET", ops.recording_item(self.rng.choice(self.ids)), {200: has_id})
 
     @task(2)
     def download(self) -> None:
         if self.ids:
             self.send(
-                api.DOWNLOAD_RECORDING,
+                ops.DOWNLOAD_RECORDING,
                 "GET",
-                api.recording_item(self.rng.choice(self.ids), media=True),
+                ops.recording_item(self.rng.choice(self.ids), media=True),
                 {200: audio_mpeg},
             )

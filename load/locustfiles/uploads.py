@@ -22,7 +22,8 @@ import uuid
 import _bootstrap  # type: ignore[import-not-found]  # noqa: F401  (puts the repository on sys.path)
 from locust import task
 
-from load import api, audio
+from load import audio
+from load import operations as ops
 from load.locustlib.base import RecqualUser, created_id
 
 _CATALOGUE: list[audio.Audio] = []
@@ -46,13 +47,13 @@ class UploadUser(RecqualUser):
     @task
     def upload(self) -> None:
         clip = self.rng.choice(self.clips)
-        meta = api.upload_metadata(self.rng, self.creds.username, clip.seconds)
+        meta = ops.upload_metadata(self.rng, self.creds.username, clip.seconds)
         meta["notes"] = f"recqual load upload ({clip.label})"
         data, content_type = audio.multipart(json.dumps(meta).encode(), clip, uuid.uuid4().hex)
         self.send(
-            api.UPLOAD_RECORDING,
+            ops.UPLOAD_RECORDING,
             "POST",
-            api.recordings_root(),
+            ops.recordings_root(),
             {201: created_id},
             data=data,
             content_type=content_type,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from load import api, tls
+from load import operations as ops
+from load import tls
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,14 @@ class Emulator:
         self.client = client
 
     def settings(self, **changes: Any) -> dict | None:
-        reply = self.client.request("PUT", api.EMULATOR + "/settings", json_body=changes)
+        reply = self.client.request("PUT", ops.EMULATOR + "/settings", json_body=changes)
         return reply.json() if reply.status == 200 else None
 
     def create_user(self, **fields: Any) -> Reply:
-        return self.client.request("POST", api.EMULATOR + "/users", json_body=fields)
+        return self.client.request("POST", ops.EMULATOR + "/users", json_body=fields)
 
     def place_call(self, **setup: Any) -> Reply:
-        return self.client.request("POST", api.EMULATOR + "/calls", json_body=setup)
+        return self.client.request("POST", ops.EMULATOR + "/calls", json_body=setup)
 
     def hang_up(self, call_id: str) -> Reply:
-        return self.client.request("DELETE", f"{api.EMULATOR}/calls/{call_id}")
+        return self.client.request("DELETE", f"{ops.EMULATOR}/calls/{call_id}")

@@ -44,7 +44,8 @@ import locust.stats
 from locust import events
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from load import api, slo
+from load import operations as ops
+from load import slo
 from load import summary as summary_mod
 from load.lines import lab_lines, partition
 from load.locustlib.options import Knobs
@@ -221,7 +222,7 @@ def _resolve_target(options, knobs: Knobs) -> list[str]:
         raise _SetupFailed(
             "no credentials: set RECQUAL_USER/RECQUAL_PASSWORD or [credentials.l10] in the target file"
         )
-    reply = STATE.client().request("GET", api.recordings_root() + "?page=0&pageSize=1")
+    reply = STATE.client().request("GET", ops.recordings_root() + "?page=0&pageSize=1")
     if reply.status == 0:
         raise _SetupFailed(f"target {public_url(STATE.host)} unreachable: {reply.error}")
     return usable

@@ -22,16 +22,16 @@ from dataclasses import dataclass, field
 
 import gevent.event
 
-from load import api
+from load import operations as ops
 from load.locustlib.state import Lease
 
 INVARIANT: dict[str, tuple[int, int]] = {
-    api.START: (201, 429),
-    api.PAUSE: (204, 429),
-    api.RESUME: (204, 429),
-    api.STOP: (204, 409),
+    ops.START: (201, 429),
+    ops.PAUSE: (204, 429),
+    ops.RESUME: (204, 429),
+    ops.STOP: (204, 409),
 }
-ROUND: tuple[str, ...] = (api.START, api.PAUSE, api.RESUME, api.STOP)
+ROUND: tuple[str, ...] = (ops.START, ops.PAUSE, ops.RESUME, ops.STOP)
 
 
 class BarrierBroken(Exception):

@@ -26,7 +26,8 @@ import time
 from locust import LoadTestShape
 from locust.runners import Runner
 
-from load import api, slo
+from load import operations as ops
+from load import slo
 from load.locustlib.options import Knobs
 from load.summary import outcome_row, percentile
 
@@ -84,7 +85,7 @@ class CapacitySteps(LoadTestShape):
 
     # -- per-step measurement ---------------------------------------------------------------------------
     def _counts_503(self) -> int:
-        entry = self._runner.stats.entries.get((outcome_row(api.START, 503), "POST"))
+        entry = self._runner.stats.entries.get((outcome_row(ops.START, 503), "POST"))
         return entry.num_requests if entry is not None else 0
 
     def _open_step(self) -> None:

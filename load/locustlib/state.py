@@ -38,7 +38,7 @@ import gevent
 import gevent.lock
 import gevent.pool
 
-from load import api
+from load import operations as ops
 from load.lines import Line
 from load.locustlib.control import Emulator, PlainClient
 from load.locustlib.options import Knobs
@@ -264,22 +264,22 @@ class _Sweep:
         self.tally: Counter[str] = Counter()
 
     def stop_id(self, rec_id: str, creds: RoleCredentials) -> None:
-        reply = self.client.request("DELETE", api.live_item(rec_id), headers={"Authorization": creds.basic()})
+        reply = self.client.request("DELETE", ops.live_item(rec_id), headers={"Authorization": creds.basic()})
         self.tally["by_id" if reply.status == 204 else f"id_{reply.status}"] += 1
 
     def stop_line(self, line: Line, creds: RoleCredentials) -> None:
-        query = api.line_query(line.device_name, line.directory_number)
+        query = ops.line_query(line.device_name, line.directory_number)
         for _ in range(3):  # a line may hold more than one recording after a race violation
             reply = self.client.request(
-                "DELETE", api.live_root() + query, headers={"Authorization": creds.basic()}
+                "DELETE", ops.live_root() + query, headers={"Authorization": creds.basic()}
             )
             if reply.status != 204:
                 break
             self.tally["by_line"] += 1
 
     def verify(self, line: Line, creds: RoleCredentials, ours: Callable[[dict[str, Any]], bool]) -> None:
-        query = api.line_query(line.device_name, line.directory_number)
-        reply = self.client.request("GET", api.live_root() + query, headers={"Authorization": creds.basic()})
+        query = ops.line_query(line.device_name, line.directory_number)
+        reply = self.client.request("GET", ops.live_root() + query, headers={"Authorization": creds.basic()})
         body = reply.json()
         if reply.status != 200 or not isinstance(body, list):
             self.tally["unverified"] += 1
