@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
-from contract.provenance import RUN
 from contract.scene import Scene
 from strategies import audio, corpus
 from strategies.rhs_colon import TICKS_PER_SECOND, DatetimeFilter, Instant, StringFilter
@@ -336,12 +335,13 @@ def assert_matches_oracle(
 @pytest.fixture(scope="session")
 def uploaded_corpus(recqual_run: Any) -> UploadedCorpus:
     """The shared corpus of test_filters and test_paging (uploaded once per session)."""
-    if RUN.read_only:
+    context = recqual_run.context
+    if context.read_only:
         pytest.skip("read-only profile: the filter and paging oracles upload their own corpus")
     scene = recqual_run.scene
     admin = scene.client("l10")
     items, locals_, owners, marks = build_corpus(
-        scene, seed=RUN.seed, size=RUN_SIZES[RUN.quick or not RUN.is_emulator]
+        scene, seed=context.seed, size=RUN_SIZES[context.quick or not context.is_emulator]
     )
     return UploadedCorpus(items, upload(admin, items), locals_, owners, marks)
 

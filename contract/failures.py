@@ -29,16 +29,6 @@ BODY_LIMIT = 600
 """Characters of a response body shown in a failure; the full exchange goes to the allure attachment."""
 
 
-@dataclass
-class _RunSeed:
-    """The session's Hypothesis seed, set once by the plugin so every failure can print it."""
-
-    value: int | None = None
-
-
-RUN_SEED = _RunSeed()
-
-
 class RecqualError(Exception):
     """Base of every error recqual raises on purpose."""
 
@@ -106,8 +96,6 @@ class ConformanceFailure(AssertionError):
 
     def __post_init__(self) -> None:
         validate_provenance(self.provenance)
-        if self.seed is None:
-            self.seed = RUN_SEED.value
         AssertionError.__init__(self, self.render())
 
     @property

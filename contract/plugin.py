@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import json
 import os
 import random
@@ -27,7 +26,8 @@ import pytest
 from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
 from contract.emulator_control import ControlPlane
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
-from contract.provenance import PROFILES, RUN, CheckSpec, classify, deviation_message, provenances, set_seed
+from contract.provenance import PROFILES, CheckSpec, classify, deviation_message, provenances
+from contract.run_context import RunContext, utc_now
 from contract.scene import Scene
 from contract.schemathesis_adapter import force_seed
 from recqual.embedded import embedded_emulator
@@ -37,9 +37,9 @@ from recqual.target_config import TargetConfig, resolve
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_REAL_MAX_RPS = 10.0
-RESULTS_KEY = pytest.StashKey[dict[str, Any]]()
 SPEC_KEY = pytest.StashKey[CheckSpec]()
 RUN_KEY = pytest.StashKey["RecqualRun"]()
+CONTEXT_KEY = pytest.StashKey[RunContext]()
 SETTINGS_KEY = pytest.StashKey[TargetConfig]()
 ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
 PER_PARAMETER = "(each)"
@@ -159,16 +159,26 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except (ConfigError, TargetConfigError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    RUN.quick = bool(config.getoption("quick"))
-    explicit = config.getoption("profile")
-    if explicit:
-        RUN.profile = explicit
-    _configure_seed(config)
+    config.stash[CONTEXT_KEY] = RunContext(
+        seed=_configure_seed(config),
+        quick=bool(config.getoption("quick")),
+        chosen_profile=config.getoption("profile"),
+    )
     _configure_hypothesis(config)
-    config.stash[RESULTS_KEY] = {"checks": []}
 
 
-def _configure_seed(config: pytest.Config) -> None:
+def run_context_of(config: pytest.Config) -> RunContext:
+    return config.stash[CONTEXT_KEY]
+
+
+@pytest.fixture(scope="session")
+def run_context(request: pytest.FixtureRequest) -> RunContext:
+    """Profile, seed and example budgets of this run (settled by the preflight in ``recqual_run``)."""
+    request.getfixturevalue("recqual_run")
+    return run_context_of(request.config)
+
+
+def _configure_seed(config: pytest.Config) -> int:
     """Every run has a seed: ``--hypothesis-seed`` if given, else a fresh one printed in the header."""
     seed = config.getoption("hypothesis_seed", default=None)
     if seed is None:
@@ -179,7 +189,7 @@ def _configure_seed(config: pytest.Config) -> None:
         except ValueError:
             raise pytest.UsageError("--hypothesis-seed must be an integer for recqual runs") from None
     force_seed(seed)
-    set_seed(seed)
+    return int(seed)
 
 
 def _configure_hypothesis(config: pytest.Config) -> None:
@@ -231,9 +241,10 @@ def _is_contract_item(item: pytest.Item) -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    context = run_context_of(config)
     return [
-        f"recqual: seed {RUN.seed} (reproduce with --hypothesis-seed={RUN.seed}), "
-        f"quick={RUN.quick}, profile={config.getoption('profile') or 'auto'}"
+        f"recqual: seed {context.seed} (reproduce with --hypothesis-seed={context.seed}), "
+        f"quick={context.quick}, profile={context.chosen_profile or 'auto'}"
     ]
 
 
@@ -250,15 +261,12 @@ class RecqualRun:
     client_config: ClientConfig
     api: ApiClient
     scene: Scene
-    started: str = field(default_factory=lambda: _now())
+    context: RunContext
+    started: str = field(default_factory=utc_now)
 
     @property
     def is_emulator(self) -> bool:
         return self.scene.is_emulator
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def _preflight(config: pytest.Config, settings: TargetConfig, *, started: bool) -> Preflight:
@@ -269,7 +277,7 @@ def _preflight(config: pytest.Config, settings: TargetConfig, *, started: bool) 
     try:
         return run_preflight(
             dataclasses.replace(settings, request_timeout_s=config.getoption("recqual_timeout")),
-            profile=RUN.profile if config.getoption("profile") else ("strict" if started else "documented"),
+            profile=run_context_of(config).chosen_profile or ("strict" if started else "documented"),
             started_emulator=started,
             allow_reset=bool(config.getoption("allow_reset")),
         )
@@ -301,7 +309,8 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
 
 def _session(config: pytest.Config, settings: TargetConfig, *, started: bool) -> Iterator[RecqualRun]:
     url = str(settings.url)
-    results = config.stash[RESULTS_KEY]
+    context = run_context_of(config)
+    results = context.results
     results["target"] = f"{url} (embedded emulator)" if started else url
     client_config = ClientConfig(
         base_url=url,
@@ -319,10 +328,8 @@ def _session(config: pytest.Config, settings: TargetConfig, *, started: bool) ->
     try:
         preflight = _preflight(config, settings, started=started)
         is_emulator = preflight.control_allowed
-        RUN.is_emulator = is_emulator
-        if not config.getoption("profile"):
-            RUN.profile = "strict" if preflight.server == "recqual-emulator" else "documented"
-        client_config.read_only = RUN.read_only
+        context.settle(is_emulator=is_emulator, server=preflight.server)
+        client_config.read_only = context.read_only
         rps = (
             settings.max_rps if settings.max_rps is not None else (0 if is_emulator else DEFAULT_REAL_MAX_RPS)
         )
@@ -332,7 +339,7 @@ def _session(config: pytest.Config, settings: TargetConfig, *, started: bool) ->
         if control is not None and preflight.reset_allowed:
             control.reset()
         scene.provision_roles()
-        run = RecqualRun(settings, preflight, url, client_config, api, scene)
+        run = RecqualRun(settings, preflight, url, client_config, api, scene, context)
         config.stash[RUN_KEY] = run
         yield run
     finally:
@@ -359,7 +366,7 @@ def _recqual_check(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     run: RecqualRun = request.getfixturevalue("recqual_run")
-    if spec.writes and RUN.read_only:
+    if spec.writes and run.context.read_only:
         pytest.skip(f"read-only profile: {spec.check} sends POST/PUT/DELETE requests")
     if "emulator" in spec.needs and not run.is_emulator:
         pytest.skip(
@@ -442,9 +449,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if spec is None:
         return
     redactor = _redactor(item)
+    context = run_context_of(item.config)
     if report.failed and call.excinfo is not None:
         exc = call.excinfo.value
-        if report.when == "call" and classify(exc, strict=RUN.strict) == "deviation":
+        _stamp_seed(exc, context.seed)
+        if report.when == "call" and classify(exc, strict=context.strict) == "deviation":
             report.outcome = "skipped"
             report.wasxfail = deviation_message(exc)
         elif redactor is not None:
@@ -452,9 +461,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             scrubbed = redactor.scrub(text)
             if scrubbed != text:
                 report.longrepr = scrubbed
-        if RUN.seed is not None and report.failed:
-            report.sections.append(("recqual seed", f"reproduce with: pytest --hypothesis-seed={RUN.seed}"))
+        if report.failed:
+            report.sections.append(
+                ("recqual seed", f"reproduce with: pytest --hypothesis-seed={context.seed}")
+            )
     _record(item, report, call, spec, redactor)
+
+
+def _stamp_seed(exc: BaseException, seed: int) -> None:
+    """Every conformance failure prints the run's seed (its message is rendered on demand)."""
+    for leaf in flatten(exc):
+        if isinstance(leaf, ConformanceFailure) and leaf.seed is None:
+            leaf.seed = seed
 
 
 def _redactor(item: pytest.Item) -> Redactor | None:
@@ -470,7 +488,7 @@ def _record(
     redactor: Redactor | None,
 ) -> None:
     """One results row per test, built up over setup/call/teardown; the worst phase wins."""
-    rows: dict[str, dict[str, Any]] = item.config.stash[RESULTS_KEY].setdefault("_rows", {})
+    rows: dict[str, dict[str, Any]] = run_context_of(item.config).results.setdefault("rows", {})
     row = rows.setdefault(
         item.nodeid,
         {
@@ -535,23 +553,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("recqual_results", default=None)
     if not path:
         return
-    results: dict[str, Any] = session.config.stash.get(RESULTS_KEY, {"checks": []})
-    rows: dict[str, Any] = results.pop("_rows", {})
+    context = run_context_of(session.config)
+    results = context.results
+    rows: dict[str, Any] = results.get("rows", {})
     document: dict[str, Any] = {
         "target": results.get("target"),
-        "profile": RUN.profile,
-        "seed": RUN.seed,
-        "started": results.get("started") or _SESSION_START.get("started"),
-        "finished": _now(),
+        "profile": context.profile,
+        "seed": context.seed,
+        "started": context.started,
+        "finished": utc_now(),
         "checks": list(rows.values()),
         "status_codes": results.get("status_codes", {}),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(document, indent=2))
-
-
-_SESSION_START: dict[str, str] = {}
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _SESSION_START["started"] = _now()

@@ -22,48 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.failures import DOCUMENTED, RUN_SEED, flatten, only_assumed, validate_provenance
+from contract.failures import DOCUMENTED, flatten, only_assumed, validate_provenance
 
 PROFILES = ("strict", "documented", "read-only")
 FAMILIES = ("schema", "status", "filters", "paging", "transfer", "live-state", "races", "auth")
 NEEDS = ("emulator", "lines", "roles")
 DEVIATION_PREFIX = "DEVIATION"
-
-
-@dataclass
-class Run:
-    """What every part of the suite may need to know about this run (set by the plugin)."""
-
-    profile: str = "strict"
-    quick: bool = False
-    seed: int | None = None
-    is_emulator: bool = True
-
-    @property
-    def read_only(self) -> bool:
-        return self.profile == "read-only"
-
-    @property
-    def strict(self) -> bool:
-        return self.profile == "strict"
-
-    def examples(self, full: int, quick: int, *, creates: bool = False) -> int:
-        """Hypothesis ``max_examples`` for this run: ``--quick`` keeps every family, fewer examples.
-
-        ``creates``: each example leaves data behind (an upload cannot be deleted through the API), so
-        on a real server the quick count bounds what the run leaves there.
-        """
-        if self.quick or (creates and not self.is_emulator):
-            return quick
-        return full
-
-
-RUN = Run()
-
-
-def set_seed(seed: int) -> None:
-    RUN.seed = seed
-    RUN_SEED.value = seed
 
 
 @dataclass(frozen=True)

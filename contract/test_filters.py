@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from contract import api, expect
 from contract.client import ApiClient
 from contract.corpus_support import UploadedCorpus, assert_matches_oracle, listed_ids, query
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from contract.scene import Scene
 from strategies import audio, corpus, filters
 from strategies.rhs_colon import TICKS_PER_SECOND, DatetimeFilter, Instant, StringFilter, parse
@@ -39,8 +39,10 @@ def _queries(uploaded: UploadedCorpus) -> st.SearchStrategy[dict[str, Any]]:
 @pytest.mark.recqual(
     family="filters", operation="listRecordings", check="filters match the oracle", provenance="A-3"
 )
-def test_valid_filters_match_oracle(uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
-    @settings(max_examples=RUN.examples(full=300, quick=60))
+def test_valid_filters_match_oracle(
+    uploaded_corpus: UploadedCorpus, admin: ApiClient, run_context: RunContext
+) -> None:
+    @settings(max_examples=run_context.examples(full=300, quick=60))
     @given(params=_queries(uploaded_corpus), pick=st.integers(0, 1))
     def check(params: dict[str, Any], pick: int) -> None:
         params = uploaded_corpus.isolate(params, pick)
@@ -58,13 +60,15 @@ def test_valid_filters_match_oracle(uploaded_corpus: UploadedCorpus, admin: ApiC
     check="malformed filters are 400 reason 0",
     provenance="A-13",
 )
-def test_malformed_filters_rejected(uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
+def test_malformed_filters_rejected(
+    uploaded_corpus: UploadedCorpus, admin: ApiClient, run_context: RunContext
+) -> None:
     malformed = st.one_of(
         st.tuples(st.sampled_from(("startTime", "endTime")), filters.malformed_filters("datetime")),
         st.tuples(st.just("remoteParty"), filters.malformed_filters("string")),
     )
 
-    @settings(max_examples=RUN.examples(full=150, quick=20))
+    @settings(max_examples=run_context.examples(full=150, quick=20))
     @given(case=malformed)
     def check(case: tuple[str, filters.MalformedFilter]) -> None:
         name, bad = case

@@ -45,7 +45,7 @@ from contract import api, expect
 from contract.client import ApiClient, Reply
 from contract.corpus_support import expect_most_recent_first
 from contract.failures import DOCUMENTED
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from contract.scene import Scene
 from strategies import corpus
 from strategies.oracle_safety import is_oracle_safe_char, is_oracle_safe_value
@@ -438,7 +438,9 @@ def expect_between_is_after_or_equals_and_before(ans: BetweenAnswers) -> None:
 @pytest.mark.recqual(
     family="filters", operation="listRecordings", check=CHECK_BETWEEN, provenance=DOCUMENTED, writes=False
 )
-def test_between_is_after_or_equals_and_before(admin: ApiClient, scene: Scene) -> None:
+def test_between_is_after_or_equals_and_before(
+    admin: ApiClient, scene: Scene, run_context: RunContext
+) -> None:
     """Section 4: ``between:T1;T2`` is ``T1 <= x < T2``, ``after`` and ``before`` strict.
 
     Asked in this order: between, after:T1, equals:T1, equals:T2, before:T2, between again. An
@@ -450,7 +452,7 @@ def test_between_is_after_or_equals_and_before(admin: ApiClient, scene: Scene) -
     """
     found = frames(admin, scene, CHECK_BETWEEN, deep=False)
 
-    @settings(max_examples=RUN.examples(full=30, quick=8))
+    @settings(max_examples=run_context.examples(full=30, quick=8))
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         note(found.summary)
@@ -552,7 +554,7 @@ def expect_longer_within_shorter(
 @pytest.mark.recqual(
     family="filters", operation="listRecordings", check=CHECK_CONTAINS, provenance="A-3", writes=False
 )
-def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene) -> None:
+def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     """Section 4 ``contains``, escaping included (``;`` and ``\\`` in listed numbers are escaped, and
     ``%``, ``_``, ``[`` must be literal): within a window W, asked first, ``contains:S`` lists only
     values containing S and every value of W containing S exactly; ``contains:S`` ⊆ ``contains:S'``
@@ -560,7 +562,7 @@ def test_contains_longer_within_shorter(admin: ApiClient, scene: Scene) -> None:
     (``strategies.oracle_safety``)."""
     found = frames(admin, scene, CHECK_CONTAINS)
 
-    @settings(max_examples=RUN.examples(full=30, quick=8))
+    @settings(max_examples=run_context.examples(full=30, quick=8))
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         note(found.summary)
@@ -745,14 +747,14 @@ def expect_pages_concatenate(read: PagedRead, size: int, w: Window) -> None:
 @pytest.mark.recqual(
     family="paging", operation="listRecordings", check=CHECK_PAGES, provenance="A-3", writes=False
 )
-def test_pages_concatenate_on_any_data(admin: ApiClient, scene: Scene) -> None:
+def test_pages_concatenate_on_any_data(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     """Pages 0..n of a window, read between two unpaged reads of it: when the two agree, the pages
     concatenate to exactly that list (A-3: a total order makes pages stable) and every page reports
     its ``totalCount`` (documented). When recordings arrived, retry; if they keep arriving, judge what
     arrivals cannot break."""
     found = frames(admin, scene, CHECK_PAGES)
 
-    @settings(max_examples=RUN.examples(full=25, quick=6))
+    @settings(max_examples=run_context.examples(full=25, quick=6))
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         note(found.summary)
@@ -778,12 +780,12 @@ def test_pages_concatenate_on_any_data(admin: ApiClient, scene: Scene) -> None:
 @pytest.mark.recqual(
     family="paging", operation="listRecordings", check=CHECK_PAST_END, provenance="A-3", writes=False
 )
-def test_page_past_the_end_on_any_data(admin: ApiClient, scene: Scene) -> None:
+def test_page_past_the_end_on_any_data(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     """A-3: a page past the last match is an empty array with the same ``totalCount`` (judged when
     the window's count is the same before and after the page is read)."""
     found = frames(admin, scene, CHECK_PAST_END)
 
-    @settings(max_examples=RUN.examples(full=20, quick=6))
+    @settings(max_examples=run_context.examples(full=20, quick=6))
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         note(found.summary)
@@ -823,12 +825,12 @@ def test_page_past_the_end_on_any_data(admin: ApiClient, scene: Scene) -> None:
 @pytest.mark.recqual(
     family="paging", operation="listRecordings", check=CHECK_ORDER, provenance=DOCUMENTED, writes=False
 )
-def test_most_recent_first_on_any_window(admin: ApiClient, scene: Scene) -> None:
+def test_most_recent_first_on_any_window(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     """Documented: listRecordings answers most recent first: the frames, windows of them (unpaged),
     and a page of a window (every ``fetch`` judges the order of its answer)."""
     found = frames(admin, scene, CHECK_ORDER)
 
-    @settings(max_examples=RUN.examples(full=20, quick=6))
+    @settings(max_examples=run_context.examples(full=20, quick=6))
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         note(found.summary)

@@ -56,7 +56,7 @@ from contract.live_model import (
     ticks_of,
     timed,
 )
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from contract.scene import Call, Scene, User
 
 MAX_LINES = 3
@@ -461,7 +461,7 @@ class LiveMachine(RuleBasedStateMachine):
     check="live state machine",
     needs=("lines",),
 )
-def test_live_state_machine(scene: Scene, admin: ApiClient) -> None:
+def test_live_state_machine(scene: Scene, admin: ApiClient, run_context: RunContext) -> None:
     """The random walk above; on a lab over the declared standing-call lines (one is enough)."""
     LiveMachine.scene, LiveMachine.admin, LiveMachine.held = scene, admin, []
     if not scene.can_hang_up:
@@ -475,7 +475,8 @@ def test_live_state_machine(scene: Scene, admin: ApiClient) -> None:
         run_state_machine_as_test(
             LiveMachine,
             settings=settings(
-                max_examples=RUN.examples(full=40, quick=10), stateful_step_count=RUN.examples(25, 15)
+                max_examples=run_context.examples(full=40, quick=10),
+                stateful_step_count=run_context.examples(25, 15),
             ),
         )
     finally:

@@ -30,7 +30,7 @@ from contract.corpus_support import (
     listed_ids,
     query,
 )
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from strategies import corpus
 
 
@@ -109,8 +109,10 @@ def expect_page_past_the_end_empty(
 
 
 @pytest.mark.recqual(family="paging", operation="listRecordings", check="pages concatenate", provenance="A-3")
-def test_pages_concatenate(uploaded_corpus: UploadedCorpus, admin: ApiClient) -> None:
-    @settings(max_examples=RUN.examples(full=60, quick=8))
+def test_pages_concatenate(
+    uploaded_corpus: UploadedCorpus, admin: ApiClient, run_context: RunContext
+) -> None:
+    @settings(max_examples=run_context.examples(full=60, quick=8))
     @given(extra=_extra_filters(uploaded_corpus), size=st.integers(1, 12), pick=st.integers(0, 1))
     @example(extra={}, size=2, pick=0)  # every seed pages past page 1 (the isolated set holds >= 7)
     def check(extra: dict[str, Any], size: int, pick: int) -> None:

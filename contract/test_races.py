@@ -29,7 +29,7 @@ import pytest
 
 from contract import api, expect
 from contract.client import ApiClient, RateLimiter, Reply
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from contract.scene import Scene
 
 K = 8
@@ -63,8 +63,10 @@ def expect_one_winner(replies: list[Reply], win: int, lose: int, check: str, why
     return winners[0]
 
 
-def _k() -> int:
-    return 4 if RUN.quick else K
+@pytest.fixture
+def k(run_context: RunContext) -> int:
+    """Concurrent requests per race: fewer on --quick."""
+    return 4 if run_context.quick else K
 
 
 @contextmanager
@@ -117,10 +119,10 @@ def connected(scene: Scene, admin: ApiClient) -> tuple[str, str]:
     check="concurrent starts: one 201, others 429",
     needs=("lines",),
 )
-def test_concurrent_starts(connected: tuple[str, str], admin: ApiClient) -> None:
+def test_concurrent_starts(connected: tuple[str, str], admin: ApiClient, k: int) -> None:
     device, dn = connected
-    with burst(admin, _k()) as client:
-        replies = race(_k(), lambda: api.start(client, {"deviceName": device, "directoryNumber": dn}))
+    with burst(admin, k) as client:
+        replies = race(k, lambda: api.start(client, {"deviceName": device, "directoryNumber": dn}))
     expect_one_winner(replies, 201, 429, "concurrent starts: one 201, others 429", "start on one line")
     listing = api.list_active(admin, deviceName=device, directoryNumber=dn)
     expect.that(
@@ -139,7 +141,7 @@ def test_concurrent_starts(connected: tuple[str, str], admin: ApiClient) -> None
     check="concurrent pauses: one 204, others 429",
     needs=("lines",),
 )
-def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient) -> None:
+def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient, k: int) -> None:
     device, dn = connected
     started = expect.status(
         api.start(admin, {"deviceName": device, "directoryNumber": dn}),
@@ -148,8 +150,8 @@ def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient) -> None
         why="a connected, unrecorded line",
     )
     rec = str(started.json()["id"])
-    with burst(admin, _k()) as client:
-        replies = race(_k(), lambda: api.pause(client, rec))
+    with burst(admin, k) as client:
+        replies = race(k, lambda: api.pause(client, rec))
     expect_one_winner(replies, 204, 429, "concurrent pauses: one 204, others 429", "pause of one recording")
 
 
@@ -159,7 +161,7 @@ def test_concurrent_pauses(connected: tuple[str, str], admin: ApiClient) -> None
     check="concurrent stops: one 204, others 409",
     needs=("lines",),
 )
-def test_concurrent_stops(connected: tuple[str, str], admin: ApiClient) -> None:
+def test_concurrent_stops(connected: tuple[str, str], admin: ApiClient, k: int) -> None:
     device, dn = connected
     started = expect.status(
         api.start(admin, {"deviceName": device, "directoryNumber": dn}),
@@ -168,8 +170,8 @@ def test_concurrent_stops(connected: tuple[str, str], admin: ApiClient) -> None:
         why="a connected, unrecorded line",
     )
     rec = str(started.json()["id"])
-    with burst(admin, _k()) as client:
-        replies = race(_k(), lambda: api.stop(client, rec))
+    with burst(admin, k) as client:
+        replies = race(k, lambda: api.stop(client, rec))
     expect_one_winner(replies, 204, 409, "concurrent stops: one 204, others 409", "stop of one recording")
 
 

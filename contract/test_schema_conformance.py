@@ -21,7 +21,7 @@ import specs
 from contract import schema_support
 from contract.client import ApiClient
 from contract.plugin import RecqualRun
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from contract.scene import Scene
 from contract.schemathesis_adapter import operation_test
 from strategies import audio
@@ -34,27 +34,31 @@ READ_ONLY_SAFE = frozenset(
 )
 
 
-def _load(path: Any) -> schemathesis.BaseSchema:
+def _load(path: Any, context: RunContext) -> schemathesis.BaseSchema:
     register_formats()  # RHS-Colon formats get real filter values (strategies/), not arbitrary strings
-    config = schemathesis_config()
+    config = schemathesis_config(context)
     return schemathesis.openapi.from_path(str(path), config=config)
 
 
-def schemathesis_config() -> schemathesis.Config:
-    return schema_support.schemathesis_config(seed=RUN.seed, max_examples=RUN.examples(full=100, quick=10))
+def schemathesis_config(context: RunContext) -> schemathesis.Config:
+    return schema_support.schemathesis_config(
+        seed=context.seed, max_examples=context.examples(full=100, quick=10)
+    )
 
 
 @pytest.fixture(scope="session")
 def recordings_schema(recqual_run: RecqualRun) -> schemathesis.BaseSchema:
-    return _load(specs.RECORDINGS)
+    return _load(specs.RECORDINGS, recqual_run.context)
 
 
 @pytest.fixture(scope="session")
 def live_schema(recqual_run: RecqualRun) -> schemathesis.BaseSchema:
-    return _load(specs.LIVE_RECORDINGS)
+    return _load(specs.LIVE_RECORDINGS, recqual_run.context)
 
 
-def _run_operation(schema: schemathesis.BaseSchema, operation: str, admin: ApiClient) -> None:
+def _run_operation(
+    schema: schemathesis.BaseSchema, operation: str, admin: ApiClient, context: RunContext
+) -> None:
     """Build the operation's Hypothesis test (examples + coverage + fuzzing phases) and run it.
 
     Schemathesis' own pytest integration (``from_fixture``) is not usable with pytest 9 (it writes
@@ -63,7 +67,7 @@ def _run_operation(schema: schemathesis.BaseSchema, operation: str, admin: ApiCl
     """
 
     def check_case(case: schemathesis.Case) -> None:
-        reply = schema_support.send(case, admin, bound_lists=not RUN.is_emulator)
+        reply = schema_support.send(case, admin, bound_lists=not context.is_emulator)
         schema_support.validate(case, reply, admin)
 
     operation_test(schema, operation, check_case)()
@@ -72,29 +76,33 @@ def _run_operation(schema: schemathesis.BaseSchema, operation: str, admin: ApiCl
 @pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance", writes=False)
 @pytest.mark.parametrize("operation", [op for op in RECORDINGS_OPERATIONS if op in READ_ONLY_SAFE])
 def test_recordings_reads(
-    operation: str, recordings_schema: schemathesis.BaseSchema, admin: ApiClient
+    operation: str, recordings_schema: schemathesis.BaseSchema, admin: ApiClient, run_context: RunContext
 ) -> None:
-    _run_operation(recordings_schema, operation, admin)
+    _run_operation(recordings_schema, operation, admin, run_context)
 
 
 @pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance")
 @pytest.mark.parametrize("operation", [op for op in RECORDINGS_OPERATIONS if op not in READ_ONLY_SAFE])
 def test_recordings_writes(
-    operation: str, recordings_schema: schemathesis.BaseSchema, admin: ApiClient
+    operation: str, recordings_schema: schemathesis.BaseSchema, admin: ApiClient, run_context: RunContext
 ) -> None:
-    _run_operation(recordings_schema, operation, admin)
+    _run_operation(recordings_schema, operation, admin, run_context)
 
 
 @pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance", writes=False)
 @pytest.mark.parametrize("operation", [op for op in LIVE_OPERATIONS if op in READ_ONLY_SAFE])
-def test_live_reads(operation: str, live_schema: schemathesis.BaseSchema, admin: ApiClient) -> None:
-    _run_operation(live_schema, operation, admin)
+def test_live_reads(
+    operation: str, live_schema: schemathesis.BaseSchema, admin: ApiClient, run_context: RunContext
+) -> None:
+    _run_operation(live_schema, operation, admin, run_context)
 
 
 @pytest.mark.recqual(family="schema", operation="(each)", check="schema conformance")
 @pytest.mark.parametrize("operation", [op for op in LIVE_OPERATIONS if op not in READ_ONLY_SAFE])
-def test_live_writes(operation: str, live_schema: schemathesis.BaseSchema, admin: ApiClient) -> None:
-    _run_operation(live_schema, operation, admin)
+def test_live_writes(
+    operation: str, live_schema: schemathesis.BaseSchema, admin: ApiClient, run_context: RunContext
+) -> None:
+    _run_operation(live_schema, operation, admin, run_context)
 
 
 # ---------------------------------------------------------------------------------------- stateful
@@ -121,10 +129,10 @@ def _machine(
     return Machine
 
 
-def _stateful_settings() -> hypothesis.settings:
+def _stateful_settings(context: RunContext) -> hypothesis.settings:
     return hypothesis.settings(
-        max_examples=RUN.examples(full=25, quick=3, creates=True),
-        stateful_step_count=RUN.examples(full=15, quick=6),
+        max_examples=context.examples(full=25, quick=3, creates=True),
+        stateful_step_count=context.examples(full=15, quick=6),
         deadline=None,
         database=None,
         suppress_health_check=list(hypothesis.HealthCheck),
@@ -137,7 +145,9 @@ def _stateful_settings() -> hypothesis.settings:
     check="stateful links (live)",
     needs=("lines",),
 )
-def test_live_links(live_schema: schemathesis.BaseSchema, admin: ApiClient, scene: Scene) -> None:
+def test_live_links(
+    live_schema: schemathesis.BaseSchema, admin: ApiClient, scene: Scene, run_context: RunContext
+) -> None:
     """start -> stop/pause/resume through the links, on a line that has a connected call (a fresh
     user's line on the emulator; on a lab a declared standing-call line, lent to this check and stopped
     by line when it ends)."""
@@ -149,7 +159,7 @@ def test_live_links(live_schema: schemathesis.BaseSchema, admin: ApiClient, scen
             return True
         return False
 
-    _machine(live_schema, admin, pin).run(settings=_stateful_settings())
+    _machine(live_schema, admin, pin).run(settings=_stateful_settings(run_context))
 
 
 @pytest.mark.recqual(
@@ -157,7 +167,9 @@ def test_live_links(live_schema: schemathesis.BaseSchema, admin: ApiClient, scen
     operation=["uploadRecording", "getRecording", "downloadRecording"],
     check="stateful links (upload)",
 )
-def test_upload_links(recordings_schema: schemathesis.BaseSchema, admin: ApiClient, scene: Scene) -> None:
+def test_upload_links(
+    recordings_schema: schemathesis.BaseSchema, admin: ApiClient, scene: Scene, run_context: RunContext
+) -> None:
     """upload -> get/download through the links, with a valid recording so the links fire; dated an
     hour ago by the server's clock, inside any retention (``scene.upload_window``)."""
     owner = scene.user("l10")
@@ -180,4 +192,4 @@ def test_upload_links(recordings_schema: schemathesis.BaseSchema, admin: ApiClie
             return True
         return False
 
-    _machine(recordings_schema, admin, pin).run(settings=_stateful_settings())
+    _machine(recordings_schema, admin, pin).run(settings=_stateful_settings(run_context))

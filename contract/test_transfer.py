@@ -33,7 +33,7 @@ from hypothesis import event, given, note, settings
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
-from contract.provenance import RUN
+from contract.run_context import RunContext
 from contract.scene import Scene
 from contract.upload_window import UploadWindow
 from strategies import audio, metadata
@@ -263,11 +263,11 @@ def test_each_audio_type_round_trips(encoding: str, ctype: str, admin: ApiClient
     operation=["uploadRecording", "getRecording", "downloadRecording"],
     check="uploads with varied metadata round-trip",
 )
-def test_varied_uploads_round_trip(admin: ApiClient, scene: Scene) -> None:
+def test_varied_uploads_round_trip(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     caller = admin.credentials.username if admin.credentials else ""
     owner = caller
 
-    @settings(max_examples=RUN.examples(full=40, quick=6, creates=True))
+    @settings(max_examples=run_context.examples(full=40, quick=6, creates=True))
     @given(sound=audio.audio_files(), meta=metadata.upload_metadata(usernames=(owner,), **_dates(scene)))
     def check(sound: audio.AudioFile, meta: dict[str, Any]) -> None:
         event(f"{sound.kind} as {sound.content_type}")
@@ -412,10 +412,10 @@ def expect_refused(reply: Reply, bad: Refusal, *, check: str) -> None:
 
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid audio is 400 reason 2")
-def test_invalid_audio_rejected(admin: ApiClient, scene: Scene) -> None:
+def test_invalid_audio_rejected(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     owner = admin.credentials.username if admin.credentials else "admin"
 
-    @settings(max_examples=RUN.examples(full=50, quick=8))
+    @settings(max_examples=run_context.examples(full=50, quick=8))
     @given(bad=audio.invalid_audio(), meta=metadata.upload_metadata(usernames=(owner,), **_dates(scene)))
     def check(bad: audio.InvalidAudio, meta: dict[str, Any]) -> None:
         event(bad.why.split(" ")[0])
@@ -426,11 +426,11 @@ def test_invalid_audio_rejected(admin: ApiClient, scene: Scene) -> None:
 
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check="invalid metadata is 400 reason 1")
-def test_invalid_metadata_rejected(admin: ApiClient, scene: Scene) -> None:
+def test_invalid_metadata_rejected(admin: ApiClient, scene: Scene, run_context: RunContext) -> None:
     owner = admin.credentials.username if admin.credentials else "admin"
     sound = audio.wav("pcm16", seconds=0.05)
 
-    @settings(max_examples=RUN.examples(full=50, quick=8))
+    @settings(max_examples=run_context.examples(full=50, quick=8))
     @given(bad=metadata.invalid_metadata(usernames=(owner,), **_dates(scene)))
     def check(bad: metadata.InvalidMetadata) -> None:
         event(bad.why.split(" ")[0])
@@ -570,7 +570,9 @@ CHECK_RETENTION = "retention is 409"
 
 
 @pytest.mark.recqual(family="transfer", operation="uploadRecording", check=CHECK_RETENTION)
-def test_retention_409(admin: ApiClient, scene: Scene, request: pytest.FixtureRequest) -> None:
+def test_retention_409(
+    admin: ApiClient, scene: Scene, request: pytest.FixtureRequest, run_context: RunContext
+) -> None:
     """Documented (2.2): an upload whose start date is outside the retention period is 409.
 
     The retention must be known: on the emulator the check sets it (7 days) through the control
@@ -611,7 +613,7 @@ def test_retention_409(admin: ApiClient, scene: Scene, request: pytest.FixtureRe
         }
     )
 
-    @settings(max_examples=RUN.examples(full=8, quick=3, creates=True))
+    @settings(max_examples=run_context.examples(full=8, quick=3, creates=True))
     @given(
         meta=metadata.outside_retention_metadata(
             retention_days=retention, usernames=(owner,), now=window.server_now
