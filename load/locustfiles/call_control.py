@@ -41,7 +41,7 @@ from locust import task
 from load import operations as ops
 from load.lines import Line
 from load.locustlib.base import Invalid, RecqualUser, created_id
-from load.locustlib.state import STATE, Lease
+from load.locustlib.state import Lease
 
 STARTED = {201: created_id}
 DONE = {204: None}
@@ -68,7 +68,7 @@ class CallControlUser(RecqualUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.lab = not STATE.control
+        self.lab = not self.state.control
         self.checked: set[str] = set()
         # a lab line is one user's for the whole run: one line each, so every standing line is kept busy
         self.lease = self.take_lines(1 if self.lab else self.knobs.lines_per_user, own_user=True)
@@ -120,9 +120,9 @@ class CallControlUser(RecqualUser):
             return
         if self.check("stop-stopped"):
             self.send(ops.STOP, "DELETE", ops.live_item(rec_id), GONE)
-        if STATE.idle_lines and self.check("start-no-call"):
+        if self.state.idle_lines and self.check("start-no-call"):
             self.think()
-            self.expect_refusal(ops.START, self.rng.choice(STATE.idle_lines), GONE)
+            self.expect_refusal(ops.START, self.rng.choice(self.state.idle_lines), GONE)
 
     # -- steps ---------------------------------------------------------------------------------------
     def pick_line(self, lease: Lease) -> tuple[str, Line]:
@@ -144,11 +144,11 @@ class CallControlUser(RecqualUser):
             if (mine and self.rng.random() < 0.5)
             else {"deviceName": line.device_name, "directoryNumber": line.directory_number}
         )
-        STATE.in_flight.add(line)
+        self.state.in_flight.add(line)
         result = self.send(ops.START, "POST", ops.live_root(), self.start_expect, creds=creds, json=body)
         if result.ok and result.value:
-            STATE.track(result.value, line, creds or self.creds)
-        STATE.in_flight.discard(line)
+            self.state.track(result.value, line, creds or self.creds)
+        self.state.in_flight.discard(line)
         if not result.ok:
             self.recover(line)
         return result.value if result.ok else None
@@ -171,7 +171,7 @@ class CallControlUser(RecqualUser):
         else:
             result = self.send(ops.STOP, "DELETE", ops.live_item(rec_id), DONE)
         if result.ok:
-            STATE.untrack(rec_id)
+            self.state.untrack(rec_id)
         else:
             self.recover(line)
         return result.ok
@@ -180,13 +180,13 @@ class CallControlUser(RecqualUser):
         """A start the model says must be refused (``expect``: 429 on this user's recorded line, 409 on a
         line without a call). Any other answer is a failure, and the line is stopped by line: a start
         that went through must not stay live (this user's line, or one where nobody can be recording)."""
-        if line in STATE.idle_lines:
-            STATE.touched_idle.add(line)
+        if line in self.state.idle_lines:
+            self.state.touched_idle.add(line)
         body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
-        STATE.in_flight.add(line)
+        self.state.in_flight.add(line)
         result = self.send(operation, "POST", ops.live_root(), expect, json=body)
         if result.ok:
-            STATE.in_flight.discard(line)
+            self.state.in_flight.discard(line)
         else:
             self.recover(line)
         return result.ok
@@ -194,8 +194,8 @@ class CallControlUser(RecqualUser):
     def recover(self, line: Line) -> None:
         """After a failed step the line's state is unknown: stop whatever is live on it, off the books."""
         query = ops.line_query(line.device_name, line.directory_number)
-        STATE.client().request("DELETE", ops.live_root() + query, headers={"Authorization": self.auth()})
-        STATE.in_flight.discard(line)
-        for rec_id, (tracked_line, _) in list(STATE.live.items()):
+        self.state.client().request("DELETE", ops.live_root() + query, headers={"Authorization": self.auth()})
+        self.state.in_flight.discard(line)
+        for rec_id, (tracked_line, _) in list(self.state.live.items()):
             if tracked_line == line:
-                STATE.untrack(rec_id)
+                self.state.untrack(rec_id)

@@ -34,8 +34,7 @@ from locust import task
 from load import operations as ops
 from load.lines import Line
 from load.locustlib.base import Check, RecqualUser, created_id, log_side
-from load.locustlib.races import ARENA, ROUND, BarrierBroken, Round, verdict
-from load.locustlib.state import STATE
+from load.locustlib.races import ROUND, BarrierBroken, Round, verdict
 from load.summary import race_row
 
 EXPECT: dict[str, dict[int, Check]] = {
@@ -53,7 +52,7 @@ class RaceUser(RecqualUser):
     def on_start(self) -> None:
         super().on_start()
         self.parties = self.knobs.race_size
-        self.race_group, self.leader = ARENA.join(self, self.parties)
+        self.race_group, self.leader = self.state.arena.join(self, self.parties)
         if self.leader:
             self.race_group.lease = self.take_lines(1, own_user=False)
         self.barrier_timeout = self.network_timeout + 5.0
@@ -69,7 +68,7 @@ class RaceUser(RecqualUser):
         if not group.ready.wait(1.0):  # an incomplete group (users not a multiple of K): idle, counted once
             if not getattr(self, "_idle_counted", False):
                 self._idle_counted = True
-                STATE.counters["race_users_idle"] += 1
+                self.state.counters["race_users_idle"] += 1
             return
         if group.barrier.broken or group.lease is None:
             gevent.sleep(1.0)
@@ -78,7 +77,7 @@ class RaceUser(RecqualUser):
         try:
             if self.leader:
                 group.current = Round()
-                STATE.in_flight.add(line)
+                self.state.in_flight.add(line)
             group.barrier.wait(self.barrier_timeout)
             current = group.current
             for operation in ROUND:
@@ -99,10 +98,10 @@ class RaceUser(RecqualUser):
                         self.reset_line(line)
                     return
             if self.leader:
-                STATE.in_flight.discard(line)
+                self.state.in_flight.discard(line)
         except BarrierBroken:  # a member vanished mid-round (killed at the stop, or stuck): the group retires
             if self.leader:
-                STATE.counters["race_groups_broken"] += 1
+                self.state.counters["race_groups_broken"] += 1
 
     def fire(self, operation: str, current: Round, line: Line) -> tuple[int, str | None]:
         if operation == ops.START:
@@ -118,19 +117,19 @@ class RaceUser(RecqualUser):
     def book(self, operation: str, current: Round, problem: str | None, line: Line) -> None:
         """Keep the clean-up registry right: the winner's id is live after the start, gone after the stop."""
         if operation == ops.START and current.rec_id:
-            STATE.track(current.rec_id, line, self.creds)
+            self.state.track(current.rec_id, line, self.creds)
         if operation == ops.STOP and problem is None:
-            STATE.untrack(current.rec_id)
+            self.state.untrack(current.rec_id)
 
     def reset_line(self, line: Line) -> None:
         """After a violation the line may hold several recordings: stop them all, off the books."""
         query = ops.line_query(line.device_name, line.directory_number)
-        client = STATE.client()
+        client = self.state.client()
         for _ in range(self.parties + 1):
             reply = client.request("DELETE", ops.live_root() + query, headers={"Authorization": self.auth()})
             if reply.status != 204:
                 break
-        for rec_id, (tracked, _) in list(STATE.live.items()):
+        for rec_id, (tracked, _) in list(self.state.live.items()):
             if tracked == line:
-                STATE.untrack(rec_id)
-        STATE.in_flight.discard(line)
+                self.state.untrack(rec_id)
+        self.state.in_flight.discard(line)

@@ -15,6 +15,7 @@ Run (a direct ``locust -f`` run needs ``RECQUAL_PREFLIGHT``: see load/README.md)
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 
@@ -26,13 +27,11 @@ from load import audio
 from load import operations as ops
 from load.locustlib.base import RecqualUser, created_id
 
-_CATALOGUE: list[audio.Audio] = []
 
-
-def catalogue() -> list[audio.Audio]:
-    if not _CATALOGUE:
-        _CATALOGUE.extend(audio.catalogue(seconds=1))
-    return _CATALOGUE
+@functools.cache
+def catalogue() -> tuple[audio.Audio, ...]:
+    """The clips, generated once per process (MP3 encoding is not free): the same bytes every run."""
+    return tuple(audio.catalogue(seconds=1))
 
 
 class UploadUser(RecqualUser):

@@ -40,7 +40,7 @@ from load import tls
 from load.locustlib import hooks  # noqa: F401  (registers the run's event listeners)
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
-from load.locustlib.state import STATE, Lease, RunState, SetupError, log
+from load.locustlib.state import Lease, RunState, SetupError, log, run_state
 from load.summary import intended_row, outcome_row
 from recqual.target_config import RoleCredentials
 
@@ -165,8 +165,12 @@ class RecqualUser(FastHttpUser):
     creds: RoleCredentials
     """Whom this user acts as: admin until ``take_lines`` gives it its lease's user."""
 
+    state: RunState
+    """The process's run state (``state.run_state``): the one thing all users and listeners share."""
+
     def __init__(self, environment) -> None:
-        verify = STATE.config.tls_verify if STATE.config is not None else True
+        self.state = run_state(environment)
+        verify = self.state.config.tls_verify if self.state.config is not None else True
         self.insecure = verify is False  # read by FastHttpUser.__init__: host name checked unless False
         self.ssl_context_factory = functools.partial(tls.context, verify)
         super().__init__(environment)
@@ -179,23 +183,23 @@ class RecqualUser(FastHttpUser):
 
     # -- lifecycle -------------------------------------------------------------------------------
     def on_start(self) -> None:
-        # test_start sets knobs and admin before any user exists, or fails the set-up (STATE.fatal)
-        if STATE.fatal or STATE.knobs is None or STATE.admin is None:
+        # test_start sets knobs and admin before any user exists, or fails the set-up (state.fatal)
+        if self.state.fatal or self.state.knobs is None or self.state.admin is None:
             raise StopUser()
-        self.knobs, self.creds = STATE.knobs, STATE.admin
-        if STATE.per_user_rate > 0 and self.supports_rate:
-            self.schedule = Schedule(STATE.per_user_rate, self.rng)
-            STATE.schedules.append(self.schedule)
+        self.knobs, self.creds = self.state.knobs, self.state.admin
+        if self.state.per_user_rate > 0 and self.supports_rate:
+            self.schedule = Schedule(self.state.per_user_rate, self.rng)
+            self.state.schedules.append(self.schedule)
         elif self.knobs.max_user_rps > 0:
             self.min_interval = 1.0 / self.knobs.max_user_rps
 
     def take_lines(self, count: int, *, own_user: bool) -> Lease | None:
         """Lease ``count`` lines for this user (see ``state``); ``None`` when the target has none left."""
         try:
-            lease = STATE.lease(count, own_user=own_user, rng=self.rng)
+            lease = self.state.lease(count, own_user=own_user, rng=self.rng)
         except SetupError as exc:
             log.error("%s: cannot set up lines: %s", self.scenario, exc)
-            STATE.counters["setup_errors"] += 1
+            self.state.counters["setup_errors"] += 1
             raise StopUser() from None
         if lease is None:
             log.warning("%s: no free line for a user; it stays idle (add lines or lower -u)", self.scenario)
@@ -207,12 +211,12 @@ class RecqualUser(FastHttpUser):
         """Between tasks: the think time in a closed-model run; nothing when the schedule paces."""
         if self.schedule is not None:
             return 0.0
-        return self.rng.uniform(*self.knobs.think_range(lab=not STATE.control))
+        return self.rng.uniform(*self.knobs.think_range(lab=not self.state.control))
 
     def think(self) -> None:
         """Between steps of a flow (closed model only)."""
         if self.schedule is None:
-            low, high = self.knobs.think_range(lab=not STATE.control)
+            low, high = self.knobs.think_range(lab=not self.state.control)
             if high > 0:
                 gevent.sleep(self.rng.uniform(low, high))
 

@@ -23,13 +23,15 @@ Lifecycle, in the order Locust fires the events:
 6. ``quitting`` (master or local only: only they hold the merged stats): build ``summary.json``, apply the
    SLO gates, write ``junit.xml``, log each breach, set ``environment.process_exit_code``.
 
-What the listeners hand each other lives in ``STATE`` (``STATE.lifecycle`` for the master's own
-bookkeeping), the process's one ``RunState``: Locust calls the listeners with arguments of its own, so
-nothing of ours can be passed to them.
+What the listeners hand each other lives in the process's one ``RunState``, made by the ``init`` listener
+and attached to Locust's ``Environment`` (``run_state(environment)``; ``lifecycle`` holds the master's own
+bookkeeping): every listener and every user already gets the environment, so the run state travels with
+it instead of sitting in a module global that a second environment in the same process would share.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -49,7 +51,7 @@ from load import slo
 from load import summary as summary_mod
 from load.lines import lab_lines, partition
 from load.locustlib.options import Knobs
-from load.locustlib.state import STATE, log
+from load.locustlib.state import RunState, attach_run_state, log, run_state
 from recqual.preflight import Preflight
 from recqual.target_config import ConfigError, RoleCredentials, resolve
 
@@ -110,9 +112,10 @@ def scenario_class(environment):
 
 
 def _fail_setup(environment, message: str) -> None:
+    state = run_state(environment)
     log.error("recqual: %s", message)
-    STATE.fatal = STATE.fatal or message
-    STATE.counters["fatal"] += 1
+    state.fatal = state.fatal or message
+    state.counters["fatal"] += 1
     if not isinstance(environment.runner, WorkerRunner):
         gevent.spawn_later(0.1, environment.runner.quit)
 
@@ -124,6 +127,10 @@ def _on_init(environment, **_kwargs) -> None:
     # takes seconds) would leave it stale, and the --run-time timer, scheduled from it, would fire at
     # once: a 2-s run ended before its first request. Refresh it before Locust schedules anything.
     gevent.get_hub().loop.update_now()
+    attach_run_state(environment)
+    # these two events carry no environment: each listener is bound to this one
+    environment.events.report_to_master.add_listener(functools.partial(_on_report_to_master, environment))
+    environment.events.worker_report.add_listener(functools.partial(_on_worker_report, environment))
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner.register_message("recqual_stop", _worker_stop, concurrent=True)
@@ -140,26 +147,27 @@ class _SetupFailed(Exception):
 def _on_test_start(environment, **_kwargs) -> None:
     worker = isinstance(environment.runner, WorkerRunner)
     options = environment.parsed_options
-    STATE.begin()
-    STATE.knobs = Knobs.from_options(options)
+    state = run_state(environment)
+    state.begin()
+    state.knobs = Knobs.from_options(options)
     cls = scenario_class(environment)
-    STATE.scenario = cls.scenario if cls else "unknown"
-    STATE.host = (environment.host or "").rstrip("/")
+    state.scenario = cls.scenario if cls else "unknown"
+    state.host = (environment.host or "").rstrip("/")
     try:
         if not worker:
-            _choose_run_settings(environment, STATE.knobs)
-        _adopt_run_settings(environment, STATE.knobs, cls)
-        if not STATE.host:
+            _choose_run_settings(environment, state.knobs)
+        _adopt_run_settings(environment, state.knobs, cls)
+        if not state.host:
             raise _SetupFailed("no target: pass -H/--host")
         if not worker:  # the master's (or local runner's) reading of the preflight goes to every worker
-            _share_preflight(options, STATE.knobs)
-        usable = _resolve_target(options, STATE.knobs)
-        if not STATE.control:
-            _take_lab_lines(usable, cls, worker)
-        STATE.prepared = True
-        _log_start(environment.runner)
+            _share_preflight(state, options, state.knobs)
+        usable = _resolve_target(state, options, state.knobs)
+        if not state.control:
+            _take_lab_lines(state, usable, cls, worker)
+        state.prepared = True
+        _log_start(state, environment.runner)
         if not worker and cls is not None:
-            _prepare_scene(cls, STATE.knobs)
+            _prepare_scene(state, cls, state.knobs)
     except _SetupFailed as exc:
         _fail_setup(environment, str(exc))
 
@@ -167,9 +175,9 @@ def _on_test_start(environment, **_kwargs) -> None:
 def _choose_run_settings(environment, knobs: Knobs) -> None:
     """Master or local runner: the run id, the per-user rate and the worker count, put in the options so
     that Locust forwards them to every worker in its spawn message."""
-    runner, options = environment.runner, environment.parsed_options
-    STATE.lifecycle.started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    STATE.lifecycle.started_mono = time.monotonic()
+    runner, options, state = environment.runner, environment.parsed_options, run_state(environment)
+    state.lifecycle.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    state.lifecycle.started_mono = time.monotonic()
     users = int(getattr(options, "num_users", 0) or 1)
     options.recqual_run_id = knobs.run_id or f"{random.randrange(1, 0xFFFF):04x}"
     options.recqual_per_user_rate = knobs.rate / users if knobs.rate > 0 else 0.0
@@ -178,95 +186,95 @@ def _choose_run_settings(environment, knobs: Knobs) -> None:
 
 def _adopt_run_settings(environment, knobs: Knobs, cls: type[RecqualUser] | None) -> None:
     """Every process: take the settings the master chose (a worker reads them from its spawn message)."""
-    options = environment.parsed_options
+    options, state = environment.parsed_options, run_state(environment)
     try:
-        STATE.run_id = int(str(getattr(options, "recqual_run_id", "0") or "0"), 16)
+        state.run_id = int(str(getattr(options, "recqual_run_id", "0") or "0"), 16)
     except ValueError:
         raise _SetupFailed("--recqual-run-id must be hexadecimal") from None
-    STATE.per_user_rate = float(getattr(options, "recqual_per_user_rate", 0.0) or 0.0)
-    STATE.worker_count = max(1, int(getattr(options, "recqual_worker_count", 1) or 1))
-    STATE.worker_index = max(0, int(getattr(environment.runner, "worker_index", 0) or 0))
+    state.per_user_rate = float(getattr(options, "recqual_per_user_rate", 0.0) or 0.0)
+    state.worker_count = max(1, int(getattr(options, "recqual_worker_count", 1) or 1))
+    state.worker_index = max(0, int(getattr(environment.runner, "worker_index", 0) or 0))
     if knobs.rate > 0 and cls is not None and not cls.supports_rate:
-        log.warning("recqual: --recqual-rate is ignored by the %s scenario", STATE.scenario)
-        STATE.per_user_rate = 0.0
+        log.warning("recqual: --recqual-rate is ignored by the %s scenario", state.scenario)
+        state.per_user_rate = 0.0
 
 
-def _share_preflight(options, knobs: Knobs) -> None:
+def _share_preflight(state: RunState, options, knobs: Knobs) -> None:
     """Master or local runner: what the preflight allows (control plane, usable lines), for every worker."""
     try:
-        pre = read_preflight(knobs.preflight, STATE.host)
+        pre = read_preflight(knobs.preflight, state.host)
     except ValueError as exc:
         raise _SetupFailed(str(exc)) from None
     options.recqual_control_allowed = pre.control_allowed
     options.recqual_usable_lines = list(pre.usable_lines)
 
 
-def _resolve_target(options, knobs: Knobs) -> list[str]:
+def _resolve_target(state: RunState, options, knobs: Knobs) -> list[str]:
     """The target as this process sees it (its own credentials), proven reachable; returns the usable
     lines the preflight named."""
     control = getattr(options, "recqual_control_allowed", None)
     if control is None:
         raise _SetupFailed("no preflight from the master (RECQUAL_PREFLIGHT)")
-    STATE.control = bool(control)
+    state.control = bool(control)
     usable = list(getattr(options, "recqual_usable_lines", None) or [])
     try:
-        STATE.config = resolve(
-            target=STATE.host, target_file=knobs.target_file or None, tls_verify=knobs.tls_verify or None
+        state.config = resolve(
+            target=state.host, target_file=knobs.target_file or None, tls_verify=knobs.tls_verify or None
         )
     except ConfigError as exc:
         raise _SetupFailed(str(exc)) from None
-    STATE.admin = STATE.config.role("l10")
-    if STATE.admin is None and STATE.control:
-        STATE.admin = EMULATOR_ADMIN
-    if STATE.admin is None:
+    state.admin = state.config.role("l10")
+    if state.admin is None and state.control:
+        state.admin = EMULATOR_ADMIN
+    if state.admin is None:
         raise _SetupFailed(
             "no credentials: set RECQUAL_USER/RECQUAL_PASSWORD or [credentials.l10] in the target file"
         )
-    reply = STATE.client().request("GET", ops.recordings_root() + "?page=0&pageSize=1")
+    reply = state.client().request("GET", ops.recordings_root() + "?page=0&pageSize=1")
     if reply.status == 0:
-        raise _SetupFailed(f"target {public_url(STATE.host)} unreachable: {reply.error}")
+        raise _SetupFailed(f"target {public_url(state.host)} unreachable: {reply.error}")
     return usable
 
 
-def _take_lab_lines(usable: list[str], cls: type[RecqualUser] | None, worker: bool) -> None:
+def _take_lab_lines(state: RunState, usable: list[str], cls: type[RecqualUser] | None, worker: bool) -> None:
     """A lab: this worker's share of the usable standing-call lines, and the no-call lines."""
-    if STATE.worker_index >= STATE.worker_count:
-        raise _SetupFailed(f"worker index {STATE.worker_index} >= worker count {STATE.worker_count}")
-    assert STATE.config is not None  # set by _resolve_target
-    standing, STATE.idle_lines = lab_lines(STATE.config, usable)
-    STATE.free_lines = partition(standing, STATE.worker_index, STATE.worker_count)
+    if state.worker_index >= state.worker_count:
+        raise _SetupFailed(f"worker index {state.worker_index} >= worker count {state.worker_count}")
+    assert state.config is not None  # set by _resolve_target
+    standing, state.idle_lines = lab_lines(state.config, usable)
+    state.free_lines = partition(standing, state.worker_index, state.worker_count)
     if cls is not None and cls.needs_lines and not standing and not worker:
         raise _SetupFailed(
-            f'the {STATE.scenario} scenario needs lines: no usable [[lines]] with call = "standing" '
+            f'the {state.scenario} scenario needs lines: no usable [[lines]] with call = "standing" '
             "in the target file (preflight.json says which are usable), and no emulator control plane "
             "this run may use (python -m load --allow-reset)"
         )
 
 
-def _log_start(runner) -> None:
+def _log_start(state: RunState, runner) -> None:
     if isinstance(runner, WorkerRunner):
-        role = f"worker {STATE.worker_index} of {STATE.worker_count}"
+        role = f"worker {state.worker_index} of {state.worker_count}"
     else:
-        role = f"master of {STATE.worker_count} workers" if isinstance(runner, MasterRunner) else "local"
-    if STATE.control:
+        role = f"master of {state.worker_count} workers" if isinstance(runner, MasterRunner) else "local"
+    if state.control:
         kind = "emulator control plane"
     else:
-        kind = f"lab: {len(STATE.free_lines)} standing-call line(s), {len(STATE.idle_lines)} without a call"
-    log.info("recqual: %s against %s (%s), %s", STATE.scenario, public_url(STATE.host), kind, role)
+        kind = f"lab: {len(state.free_lines)} standing-call line(s), {len(state.idle_lines)} without a call"
+    log.info("recqual: %s against %s (%s), %s", state.scenario, public_url(state.host), kind, role)
 
 
-def _prepare_scene(cls: type[RecqualUser], knobs: Knobs) -> None:
+def _prepare_scene(state: RunState, cls: type[RecqualUser], knobs: Knobs) -> None:
     """Master or local runner, once: the emulator's channels (control plane only), then the scenario's
     own scene. The scene is a precondition: no scene, no run."""
-    if STATE.control:
+    if state.control:
         channels = knobs.channels if knobs.channels >= 0 else cls.channels
         if channels >= 0:
-            before = STATE.emulator().settings()
-            STATE.lifecycle.saved_channels = before.get("channels") if isinstance(before, dict) else None
-            if STATE.emulator().settings(channels=channels) is None:
+            before = state.emulator().settings()
+            state.lifecycle.saved_channels = before.get("channels") if isinstance(before, dict) else None
+            if state.emulator().settings(channels=channels) is None:
                 raise _SetupFailed("PUT /_emulator/settings refused the channel count")
     try:
-        cls.prepare_scene(STATE)
+        cls.prepare_scene(state)
     except Exception as exc:
         raise _SetupFailed(f"preparing the scene failed: {type(exc).__name__}: {exc}") from None
 
@@ -274,12 +282,13 @@ def _prepare_scene(cls: type[RecqualUser], knobs: Knobs) -> None:
 # -- 3. test_stopping: the distributed stop handshake -----------------------------------------------------
 @events.test_stopping.add_listener
 def _on_test_stopping(environment, **_kwargs) -> None:
-    STATE.stopping_at = STATE.stopping_at or time.monotonic()
+    state = run_state(environment)
+    state.stopping_at = state.stopping_at or time.monotonic()
     runner = environment.runner
     if not isinstance(runner, MasterRunner):
         return
     workers = [c.id for c in runner.clients.all if c.state != STATE_MISSING]
-    STATE.lifecycle.pending_workers = pending = set(workers)  # emptied by _master_worker_stopped
+    state.lifecycle.pending_workers = pending = set(workers)  # emptied by _master_worker_stopped
     for client_id in workers:
         runner.send_message("recqual_stop", None, client_id=client_id)
     deadline = time.monotonic() + STOP_HANDSHAKE_TIMEOUT + (environment.stop_timeout or 0)
@@ -287,7 +296,7 @@ def _on_test_stopping(environment, **_kwargs) -> None:
         gevent.sleep(0.1)
     if pending:
         log.error("recqual: %d worker(s) did not confirm their clean-up", len(pending))
-        STATE.counters["workers_unconfirmed"] += len(pending)
+        state.counters["workers_unconfirmed"] += len(pending)
 
 
 def _worker_stop(environment, msg, **_kwargs) -> None:
@@ -299,41 +308,42 @@ def _worker_stop(environment, msg, **_kwargs) -> None:
 
 
 def _master_worker_stopped(environment, msg, **_kwargs) -> None:
-    STATE.lifecycle.pending_workers.discard(msg.node_id)
+    state = run_state(environment)
+    state.lifecycle.pending_workers.discard(msg.node_id)
 
 
 # -- 4. test_stop: clean-up -------------------------------------------------------------------------------
 @events.test_stop.add_listener
 def _on_test_stop(environment, **_kwargs) -> None:
-    runner = environment.runner
+    runner, state = environment.runner, run_state(environment)
     if not isinstance(runner, MasterRunner):
-        STATE.sweep()
-        due, issued = STATE.rate_counts()
-        STATE.counters["rate_due"] += due
-        STATE.counters["rate_issued"] += issued
-        STATE.schedules.clear()
-    saved = STATE.lifecycle.saved_channels
-    if not isinstance(runner, WorkerRunner) and STATE.control and saved is not None:
-        STATE.emulator().settings(channels=saved)
-        STATE.lifecycle.saved_channels = None
+        state.sweep()
+        due, issued = state.rate_counts()
+        state.counters["rate_due"] += due
+        state.counters["rate_issued"] += issued
+        state.schedules.clear()
+    saved = state.lifecycle.saved_channels
+    if not isinstance(runner, WorkerRunner) and state.control and saved is not None:
+        state.emulator().settings(channels=saved)
+        state.lifecycle.saved_channels = None
 
 
 # -- 5. counters across processes -------------------------------------------------------------------------
-@events.report_to_master.add_listener
-def _on_report_to_master(client_id, data, **_kwargs) -> None:
-    if STATE.counters:
-        data["recqual"] = dict(STATE.counters)
-        if STATE.fatal:
-            data["recqual_fatal"] = STATE.fatal
-        STATE.counters.clear()
+def _on_report_to_master(environment, client_id, data, **_kwargs) -> None:
+    state = run_state(environment)
+    if state.counters:
+        data["recqual"] = dict(state.counters)
+        if state.fatal:
+            data["recqual_fatal"] = state.fatal
+        state.counters.clear()
 
 
-@events.worker_report.add_listener
-def _on_worker_report(client_id, data, **_kwargs) -> None:
+def _on_worker_report(environment, client_id, data, **_kwargs) -> None:
+    state = run_state(environment)
     for key, value in (data.get("recqual") or {}).items():
-        STATE.counters[key] += value
-    if data.get("recqual_fatal") and not STATE.fatal:
-        STATE.fatal = f"worker: {data['recqual_fatal']}"
+        state.counters[key] += value
+    if data.get("recqual_fatal") and not state.fatal:
+        state.fatal = f"worker: {data['recqual_fatal']}"
 
 
 # -- 6. quitting: summary, SLO gates, JUnit, exit code -------------------------------------------------
@@ -349,10 +359,10 @@ _NOTED_COUNTERS = (
 
 @events.quitting.add_listener
 def _on_quitting(environment, **_kwargs) -> None:
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner) or STATE.lifecycle.quitting:
+    runner, state = environment.runner, run_state(environment)
+    if isinstance(runner, WorkerRunner) or state.lifecycle.quitting:
         return  # a second SIGTERM (e.g. the parent-death signal) must not write a second summary
-    STATE.lifecycle.quitting = True
+    state.lifecycle.quitting = True
     interrupted = runner.state in (STATE_SPAWNING, STATE_RUNNING)
     if interrupted:
         # SIGTERM (the runner's Ctrl-C, a timeout, a parent going away): Locust fires "quitting" before it
@@ -360,13 +370,13 @@ def _on_quitting(environment, **_kwargs) -> None:
         # runs before the summary is written and its counts are in it.
         log.warning("recqual: interrupted: stopping users and cleaning up before the summary")
         runner.stop()
-    knobs = STATE.knobs or Knobs.from_options(environment.parsed_options)
-    scenario = STATE.scenario or "unknown"
+    knobs = state.knobs or Knobs.from_options(environment.parsed_options)
+    scenario = state.scenario or "unknown"
     out_dir = Path(knobs.out_dir or f"reports/load/{scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    notes = _notes(interrupted)
+    notes = _notes(state, interrupted)
     result = _summary(environment, knobs, scenario, notes)
-    checks = _judge(result, knobs, scenario, interrupted)
+    checks = _judge(state, result, knobs, scenario, interrupted)
     slo.write_junit(out_dir / "junit.xml", result, checks)
     (out_dir / "summary.json").write_text(
         json.dumps(result, indent=2, sort_keys=False) + "\n", encoding="utf-8"
@@ -381,9 +391,10 @@ def _on_quitting(environment, **_kwargs) -> None:
 
 def _summary(environment, knobs: Knobs, scenario: str, notes: list[str]) -> dict[str, Any]:
     """summary.json without its verdict, from the merged stats and this run's counters."""
-    runner, stats, counters = environment.runner, environment.stats, STATE.counters
-    end = STATE.stopping_at or time.monotonic()
-    started_mono = STATE.lifecycle.started_mono
+    runner, stats, state = environment.runner, environment.stats, run_state(environment)
+    counters = state.counters
+    end = state.stopping_at or time.monotonic()
+    started_mono = state.lifecycle.started_mono
     duration = max(0.0, end - started_mono) if started_mono else 0.0
     cleanup = {
         "stopped": counters["cleanup_stopped"],
@@ -399,24 +410,24 @@ def _summary(environment, knobs: Knobs, scenario: str, notes: list[str]) -> dict
     exceptions = sum(int(row.get("count", 0)) for row in runner.exceptions.values())
     return summary_mod.build(
         scenario=scenario,
-        target=public_url(STATE.host or environment.host or ""),
-        started=STATE.lifecycle.started_at,
+        target=public_url(state.host or environment.host or ""),
+        started=state.lifecycle.started_at,
         duration_s=duration,
         users=users,
         rows=[entry.serialize() for entry in stats.entries.values()],
         errors=[error.to_dict() for error in stats.errors.values()],
-        rate=_rate_section(knobs) if STATE.per_user_rate > 0 else None,
-        cleanup=cleanup if STATE.prepared else None,
+        rate=_rate_section(state, knobs) if state.per_user_rate > 0 else None,
+        cleanup=cleanup if state.prepared else None,
         capacity=capacity,
-        workers=STATE.worker_count if isinstance(runner, MasterRunner) else 0,
+        workers=state.worker_count if isinstance(runner, MasterRunner) else 0,
         exceptions=exceptions,
         notes=notes,
     )
 
 
-def _rate_section(knobs: Knobs) -> dict[str, Any]:
+def _rate_section(state: RunState, knobs: Knobs) -> dict[str, Any]:
     """Open model: target vs achieved rate (achieved = target x slots issued / slots due)."""
-    due, issued = STATE.counters["rate_due"], STATE.counters["rate_issued"]
+    due, issued = state.counters["rate_due"], state.counters["rate_issued"]
     return {
         "target": knobs.rate,
         "achieved": round(knobs.rate * issued / due, 3) if due else 0.0,
@@ -425,30 +436,32 @@ def _rate_section(knobs: Knobs) -> dict[str, Any]:
     }
 
 
-def _notes(interrupted: bool) -> list[str]:
+def _notes(state: RunState, interrupted: bool) -> list[str]:
     """What the operator should know beside the gates: set-up failures, interruption, idle users..."""
     notes = []
-    if STATE.fatal:
-        notes.append(f"setup failed: {STATE.fatal}")
+    if state.fatal:
+        notes.append(f"setup failed: {state.fatal}")
     if interrupted:
         notes.append("interrupted before the end of the run (no verdict); what it started was stopped")
     for key, text in _NOTED_COUNTERS:
-        if STATE.counters[key]:
-            notes.append(f"{STATE.counters[key]} {text}")
+        if state.counters[key]:
+            notes.append(f"{state.counters[key]} {text}")
     return notes
 
 
-def _judge(result: dict[str, Any], knobs: Knobs, scenario: str, interrupted: bool) -> list[slo.Check]:
+def _judge(
+    state: RunState, result: dict[str, Any], knobs: Knobs, scenario: str, interrupted: bool
+) -> list[slo.Check]:
     """Apply the SLO gates (verdict and exit code into ``result``); a run that broke gets exit 3."""
     try:
         config = slo.load(knobs.slo_file or None, scenario)
     except slo.SloConfigError as exc:
         config, result["notes"] = {}, [*result["notes"], f"SLO file unusable: {exc}"]
-        STATE.fatal = STATE.fatal or str(exc)
+        state.fatal = state.fatal or str(exc)
     checks = slo.apply(result, config)
     if locust.log.unhandled_greenlet_exception:
         result["notes"].append("an unhandled exception killed a greenlet: see the log")
-    broke = STATE.fatal or STATE.counters["setup_errors"] or locust.log.unhandled_greenlet_exception
+    broke = state.fatal or state.counters["setup_errors"] or locust.log.unhandled_greenlet_exception
     if broke or interrupted:
         result["exit_code"] = slo.EXIT_RUN_ERROR
     return checks

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import gevent.event
 
 from load import operations as ops
-from load.locustlib.state import Lease
+
+if TYPE_CHECKING:  # the run state holds the arena: the lease type is only named here
+    from load.locustlib.state import Lease
 
 INVARIANT: dict[str, tuple[int, int]] = {
     ops.START: (201, 429),
@@ -95,7 +98,7 @@ class Group:
 
 
 class Arena:
-    """Forms groups of K users in arrival order, within one process."""
+    """Forms groups of K users in arrival order, within one process (``RunState.arena``)."""
 
     def __init__(self) -> None:
         self.groups: list[Group] = []
@@ -110,5 +113,3 @@ class Arena:
             group.ready.set()
         return group, len(group.members) == 1
 
-
-ARENA = Arena()

@@ -1,8 +1,10 @@
 """Per-process run state: the target, credentials, line ownership, the live-recording registry, counters.
 
-One ``RunState`` per locust process (``STATE``), prepared by the ``test_start`` listener in ``hooks``. It is
-the process's only module-level run state: Locust calls the event listeners and builds the users itself,
-with arguments of its own choosing, so nothing of ours can be passed to them; ``STATE`` is where they meet.
+One ``RunState`` per locust process, made by the ``init`` listener in ``hooks`` and attached to Locust's
+``Environment`` (``attach_run_state``), prepared by the ``test_start`` listener. Locust calls the event
+listeners and builds the users itself, with arguments of its own choosing, but every one of them gets the
+environment: ``run_state(environment)`` is where they meet, typed, and nothing of a run lives in a module
+global (two environments in one process, as in Locust's own tests, keep two run states).
 
 Line ownership is the rule that keeps the load honest: outside the ``races`` scenario no two users ever
 touch the same line, so every 409/429 outside a race (and outside the call-control scenario's own
@@ -43,6 +45,7 @@ from load.lines import Line
 from load.locustlib.control import Emulator, PlainClient
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
+from load.locustlib.races import Arena
 from recqual.target_config import RoleCredentials, TargetConfig
 
 log = logging.getLogger("recqual.load")
@@ -105,6 +108,7 @@ class RunState:
     counters: Counter[str] = field(default_factory=Counter)
     stopping_at: float | None = None  # monotonic, when the stop began (open-model bookkeeping)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # kept across begin(): see Lifecycle
+    arena: Arena = field(default_factory=Arena)  # races: this process's race groups (kept across begin())
     _lease_seq: int = 0
     _lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
 
@@ -295,4 +299,20 @@ class _Sweep:
             )
 
 
-STATE = RunState()
+_ATTRIBUTE = "recqual"
+"""The ``Environment`` attribute that holds the run state (Locust's idiom for per-run data of a plugin)."""
+
+
+def attach_run_state(environment) -> RunState:
+    """Give ``environment`` its run state, once (the ``init`` listener: before any user or test exists)."""
+    state = RunState()
+    setattr(environment, _ATTRIBUTE, state)
+    return state
+
+
+def run_state(environment) -> RunState:
+    """The run state of ``environment``; an error when ``init`` attached none (``hooks`` never imported)."""
+    state = getattr(environment, _ATTRIBUTE, None)
+    if not isinstance(state, RunState):
+        raise RuntimeError("recqual: no run state on this environment (load.locustlib.hooks not loaded)")
+    return state
