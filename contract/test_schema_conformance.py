@@ -5,7 +5,7 @@ answer's status is declared for the operation, its body matches the declared sch
 invalid data is rejected with 400 and a documented reason, and nothing crashes (5xx other than the
 documented 501/503). 429 is a documented answer of the live operations, never rate limiting: no
 retry, no back-off. Stateful runs follow the specs' links (start -> stop/pause/resume, upload ->
-get/download). See ``contract/schema_support.py`` for each check that is on, off or replaced, and why.
+get/download). See ``contract/schema_checks.py`` for each check that is on, off or replaced, and why.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 import schemathesis
 
 import specs
-from contract import schema_support
+from contract import schema_checks, schema_transport
 from contract.client import ApiClient
 from contract.plugin import RecqualRun
 from contract.run_context import RunContext
@@ -28,7 +28,7 @@ from strategies import audio
 from strategies.schemathesis_formats import register_formats
 
 RECORDINGS_OPERATIONS = ("listRecordings", "getRecording", "downloadRecording", "uploadRecording")
-LIVE_OPERATIONS = tuple(sorted(schema_support.LIVE_OPERATIONS))
+LIVE_OPERATIONS = tuple(sorted(schema_transport.LIVE_OPERATIONS))
 READ_ONLY_SAFE = frozenset(
     {"listRecordings", "getRecording", "downloadRecording", "listActiveRecordings", "listMyActiveRecordings"}
 )
@@ -41,7 +41,7 @@ def _load(path: Any, context: RunContext) -> schemathesis.BaseSchema:
 
 
 def schemathesis_config(context: RunContext) -> schemathesis.Config:
-    return schema_support.schemathesis_config(
+    return schema_checks.schemathesis_config(
         seed=context.seed, max_examples=context.examples(full=100, quick=10)
     )
 
@@ -67,8 +67,8 @@ def _run_operation(
     """
 
     def check_case(case: schemathesis.Case) -> None:
-        reply = schema_support.send(case, admin, bound_lists=not context.is_emulator)
-        schema_support.validate(case, reply, admin)
+        reply = schema_transport.send(case, admin, bound_lists=not context.is_emulator)
+        schema_checks.validate(case, reply, admin)
 
     operation_test(schema, operation, check_case)()
 
@@ -120,11 +120,11 @@ def _machine(
             self._pinned = pin(case)
 
         def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
-            self._reply = schema_support.send(case, client)
-            return schema_support.to_response(self._reply, client.config.verify)
+            self._reply = schema_transport.send(case, client)
+            return schema_transport.to_response(self._reply, client.config.verify)
 
         def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
-            schema_support.validate(case, self._reply, client, pinned=self._pinned)
+            schema_checks.validate(case, self._reply, client, pinned=self._pinned)
 
     return Machine
 
@@ -154,7 +154,7 @@ def test_live_links(
     line = scene.line_with_call(stem="links", owned=False)[1].line
 
     def pin(case: schemathesis.Case) -> bool:
-        if schema_support.operation_id(case) == "startRecording" and schema_support.is_positive(case):
+        if schema_transport.operation_id(case) == "startRecording" and schema_checks.is_positive(case):
             case.body = {"deviceName": line.device_name, "directoryNumber": line.directory_number}
             return True
         return False
@@ -176,7 +176,7 @@ def test_upload_links(
     sound = audio.wav("pcm16", seconds=0.2)
 
     def pin(case: schemathesis.Case) -> bool:
-        if schema_support.operation_id(case) == "uploadRecording" and schema_support.is_positive(case):
+        if schema_transport.operation_id(case) == "uploadRecording" and schema_checks.is_positive(case):
             body: dict[str, Any] = {
                 "jsondata": {
                     "startDateTime": scene.upload_window.hours_ago(1).isoformat(),

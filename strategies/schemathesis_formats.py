@@ -33,26 +33,13 @@ def format_strategies() -> dict[str, SearchStrategy[str]]:
     }
 
 
-_REGISTERED: dict[str, object] = {}
-"""What the schemathesis registry held for each name right after we registered it."""
-
-
 def register_formats() -> None:
-    """Register both formats with `schemathesis.openapi.format` (checked against schemathesis 4.32).
+    """Register both formats with Schemathesis' public ``schemathesis.openapi.format``.
 
-    Idempotent: a name whose registry entry is still the one we put there is left alone, so repeated
-    calls do not clear Schemathesis' strategy caches; a name unregistered or overwritten since is
-    registered again.
+    Idempotent without reading Schemathesis' registry: the strategies are built once
+    (``format_strategies`` is cached), so registering again stores the very same objects.
     """
     import schemathesis
 
-    try:
-        from schemathesis.specs.openapi.formats import STRING_FORMATS as registry
-    except ImportError:  # pragma: no cover - a layout change: re-registering is harmless
-        registry = {}
     for name, strategy in format_strategies().items():
-        current = registry.get(name)
-        if current is not None and current is _REGISTERED.get(name):
-            continue
         schemathesis.openapi.format(name, strategy)
-        _REGISTERED[name] = registry.get(name)

@@ -16,7 +16,8 @@ from contract.client import ApiClient, ClientConfig, Credentials, RateLimiter, R
 from contract.failures import ConformanceFailure, ReadOnlyViolation, TargetError
 from contract.live_model import LineModel, LiveModel, RecordedTime
 from contract.provenance import CheckSpec, classify, deviation_message
-from contract.schema_support import _names_no_line, absent_optional_body, path_value_reroutes, wire_url
+from contract.schema_checks import _names_no_line, absent_optional_body, path_value_reroutes
+from contract.schema_transport import wire_url
 from contract.spec_provenance import load, response_provenance
 
 

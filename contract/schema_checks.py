@@ -1,9 +1,6 @@
-"""Schemathesis, configured for this API and sent through recqual's client.
+"""Schemathesis configured for this API, and how an answer is judged (``case.validate_response``).
 
-Why not ``case.call_and_validate()``: Schemathesis sends with its own ``requests`` session, which would
-bypass read-only enforcement, the rate limit, the circuit breaker and redaction. Here a case is
-prepared by ``requests`` exactly as Schemathesis would send it, then the bytes go out through
-:class:`~contract.client.ApiClient`, and the answer is validated with ``case.validate_response``.
+Cases are sent by ``contract/schema_transport.py``, through recqual's client.
 
 Built-in checks, and why each is on, off or replaced (every exclusion is named; see ``EXCLUDED``):
 
@@ -30,18 +27,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-import requests
 import schemathesis
 from schemathesis import checks as oa_checks
 from schemathesis.checks import Failure, FailureGroup
 
 import specs
 from contract import expect
-from contract.api import LIVE_BASE, RECORDINGS_BASE
 from contract.client import ApiClient, Reply
 from contract.failures import DOCUMENTED, ConformanceFailure
+from contract.schema_transport import LIVE_OPERATIONS, base_path, operation_id, to_response
 from contract.spec_provenance import load, parameter_provenance, response_provenance
 
 EXCLUDED_BUILTINS = (
@@ -98,90 +94,8 @@ def schemathesis_config(*, seed: int | None, max_examples: int) -> schemathesis.
     return schemathesis.Config.from_dict(data)
 
 
-def operation_id(case: schemathesis.Case) -> str:
-    return str(case.operation.definition.raw.get("operationId", case.operation.label))
-
-
 def spec_for(case: schemathesis.Case) -> dict[str, Any]:
     return load(str(specs.LIVE_RECORDINGS if operation_id(case) in LIVE_OPERATIONS else specs.RECORDINGS))
-
-
-LIVE_OPERATIONS = frozenset(specs.operation_ids(specs.LIVE_RECORDINGS))
-
-
-def base_path(case: schemathesis.Case) -> str:
-    return LIVE_BASE if operation_id(case) in LIVE_OPERATIONS else RECORDINGS_BASE
-
-
-# --------------------------------------------------------------------------------------- sending
-
-
-UNPAGED_BOUND = 100
-
-
-def bound_unpaged_list(case: schemathesis.Case) -> None:
-    """Add ``pageSize`` to a generated listRecordings that has none (real servers only).
-
-    Concrete case: without ``pageSize`` the server returns *every* match; a production server holding
-    200,000 recordings then answers slower than ``--request-timeout`` and the run reports a stall
-    that is really our request's fault. ``pageSize=100`` is valid, documented, and leaves any
-    generated mistake in the other parameters in place.
-    """
-    if (
-        operation_id(case) == "listRecordings"
-        and isinstance(case.query, dict)
-        and "pageSize" not in case.query
-    ):
-        case.query = {**case.query, "pageSize": UNPAGED_BOUND}
-
-
-def send(case: schemathesis.Case, client: ApiClient, *, bound_lists: bool = False) -> Reply:
-    """Serialise ``case`` as Schemathesis would, send the bytes through ``client``."""
-    if bound_lists:
-        bound_unpaged_list(case)
-    origin = client.config.base_url.rstrip("/")
-    kwargs = case.as_transport_kwargs(base_url=origin + base_path(case))
-    for key in ("auth", "timeout", "verify", "allow_redirects", "cert", "proxies", "stream"):
-        kwargs.pop(key, None)
-    prepared = requests.Request(
-        method=kwargs.pop("method"),
-        url=kwargs.pop("url"),
-        headers=kwargs.pop("headers", None),
-        params=kwargs.pop("params", None),
-        data=kwargs.pop("data", None),
-        json=kwargs.pop("json", None),
-        files=kwargs.pop("files", None),
-        cookies=kwargs.pop("cookies", None),
-    ).prepare()
-    headers = {
-        k: v if isinstance(v, str) else v.decode("latin-1")
-        for k, v in prepared.headers.items()
-        if k.lower() != "content-length"
-    }
-    body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
-    if body is not None and not isinstance(body, bytes):
-        raise TypeError(f"{operation_id(case)}: a streamed request body cannot be replayed")
-    return client.request(
-        str(prepared.method),
-        wire_url(str(prepared.url)),
-        operation=operation_id(case),
-        content=body,
-        headers=headers,
-    )
-
-
-def wire_url(url: str) -> str:
-    """Percent-encode what ``requests`` leaves raw (control characters, spaces) in the path and query.
-
-    Concrete case: a generated path id ``"\x1f"`` would otherwise go out as a raw byte in the request
-    line, which is not HTTP; IIS answers that with an HTML 400 of its own, and the content-type
-    check would blame the server for our malformed request.
-    """
-    return quote(url, safe="/%:@!$&'()*+,;=-._~?#[]")
-
-
-def to_response(reply: Reply, verify: bool | str) -> schemathesis.Response:
-    return schemathesis.Response.from_httpx(reply.response, verify=bool(verify))
 
 
 # ----------------------------------------------------------------------- false-positive predicates
