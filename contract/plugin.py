@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import random
 import tempfile
@@ -23,10 +22,12 @@ from typing import Any
 
 import pytest
 
+from contract import results_file
 from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
 from contract.emulator_control import ControlPlane
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
-from contract.provenance import PROFILES, CheckSpec, classify, deviation_message, provenances
+from contract.plugin_options import DEFAULT_REAL_MAX_RPS, add_options
+from contract.provenance import CheckSpec, classify, deviation_message
 from contract.run_context import RunContext, utc_now
 from contract.scene import Scene
 from contract.schemathesis_adapter import force_seed
@@ -35,8 +36,6 @@ from recqual.preflight import Preflight, PreflightError, run_preflight
 from recqual.target_config import ConfigError as TargetConfigError
 from recqual.target_config import TargetConfig, resolve
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_REAL_MAX_RPS = 10.0
 SPEC_KEY = pytest.StashKey[CheckSpec]()
 RUN_KEY = pytest.StashKey["RecqualRun"]()
 CONTEXT_KEY = pytest.StashKey[RunContext]()
@@ -51,93 +50,9 @@ API_OF = {
     "uploadRecording": "Recordings",
 }
 
-# ---------------------------------------------------------------------------------------------- options
-
-
-_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    (
-        "--target",
-        {
-            "help": "Base URL of the server to qualify (scheme://host[:port]); env RECQUAL_TARGET. "
-            "Without one, the emulator is started on a free loopback port for the session."
-        },
-    ),
-    (
-        "--target-file",
-        {
-            "help": "TOML file with [target] url/tls_verify/max_rps/retention_days, [credentials.<role>] per "
-            "role (l10, l2, l1, l0) and [[lines]] (call = standing|none); env RECQUAL_TARGET_FILE."
-        },
-    ),
-    (
-        "--profile",
-        {
-            "choices": PROFILES,
-            "help": "strict: assumed (A-n) checks fail the run (default on an emulator). documented: assumed "
-            "checks that fail are reported as DEVIATION, the run stays green (default on any other target). "
-            "read-only: like documented, and only GET requests are sent (writes are refused in the HTTP "
-            "client before they leave); for production servers.",
-        },
-    ),
-    (
-        "--preflight",
-        {
-            "metavar": "PATH",
-            "help": "preflight.json written by `recqual qualify` (env RECQUAL_PREFLIGHT); without one the "
-            "suite runs the preflight itself.",
-        },
-    ),
-    (
-        "--allow-reset",
-        {
-            "action": "store_true",
-            "default": False,
-            "help": "use the control plane of a recqual emulator this run did not start (tests, CI); never "
-            "needed for the embedded emulator, never used on other servers.",
-        },
-    ),
-    (
-        "--quick",
-        {
-            "action": "store_true",
-            "default": False,
-            "help": "Keep every check family but generate fewer examples (CI smoke runs).",
-        },
-    ),
-    (
-        "--tls-verify",
-        {"help": "true (default), false, or the path of a CA bundle to verify the server with."},
-    ),
-    (
-        "--request-timeout",
-        {
-            "dest": "recqual_timeout",
-            "type": float,
-            "default": DEFAULT_TIMEOUT,
-            "help": f"Per-request timeout in seconds (default {DEFAULT_TIMEOUT:g}); a stalled server fails "
-            "the check instead of hanging the run. (pytest-timeout's --timeout bounds a whole test.)",
-        },
-    ),
-    (
-        "--max-rps",
-        {
-            "type": float,
-            "help": "Upper bound on requests per second for the whole run (default: unbounded on an "
-            f"emulator, {DEFAULT_REAL_MAX_RPS:g} on any other target; 0 = unbounded).",
-        },
-    ),
-    (
-        "--recqual-results",
-        {"metavar": "PATH", "help": "Write a machine-readable JSON summary of every check to PATH."},
-    ),
-)
-"""The ``recqual`` option group: one row per option (``default=None`` unless the row says)."""
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("recqual", "recqual: qualify an Imagicle Call Recording server")
-    for name, spec in _OPTIONS:
-        group.addoption(name, **{"default": None, **spec})
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -487,83 +402,19 @@ def _record(
     spec: CheckSpec,
     redactor: Redactor | None,
 ) -> None:
-    """One results row per test, built up over setup/call/teardown; the worst phase wins."""
     rows: dict[str, dict[str, Any]] = run_context_of(item.config).results.setdefault("rows", {})
-    row = rows.setdefault(
-        item.nodeid,
-        {
-            "nodeid": item.nodeid,
-            "operation": spec.operation,
-            "family": spec.family,
-            "check": spec.check,
-            "provenance": spec.provenance,
-            "outcome": "passed",
-            "message": "",
-            "curl": "",
-            "duration_s": 0.0,
-        },
+    row = rows.setdefault(item.nodeid, results_file.new_row(item.nodeid, spec))
+    results_file.record(
+        row,
+        report,
+        call,
+        scrub=redactor.scrub if redactor else (lambda text: text),
+        statuses=item.stash.get(_STATUSES, None) if report.when == "teardown" else None,
+        target_error=item.stash.get(_TARGET_ERROR, None),
     )
-    row["duration_s"] = round(row["duration_s"] + report.duration, 3)
-    if report.when == "teardown":
-        statuses = item.stash.get(_STATUSES, {})
-        row["requests"] = sum(statuses.values())
-        row["statuses"] = dict(sorted(statuses.items()))
-    scrub = redactor.scrub if redactor else (lambda text: text)
-    if hasattr(report, "wasxfail") and report.when == "call":
-        row.update(outcome="deviation", message=scrub(report.wasxfail))
-        _add_failure_details(row, call, scrub, item)
-    elif report.failed:
-        if row["outcome"] != "failed":
-            target_error = item.stash.get(_TARGET_ERROR, None)
-            text = f"TargetError: {target_error}" if target_error is not None else _message(report, call)
-            row.update(outcome="failed", message=scrub(text))
-            _add_failure_details(row, call, scrub, item)
-    elif report.skipped and row["outcome"] == "passed":
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        row.update(outcome="skipped", message=scrub(str(reason)))
-
-
-def _message(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str:
-    if call.excinfo is not None:
-        leaves = flatten(call.excinfo.value)
-        texts = [str(e) for e in leaves if isinstance(e, (ConformanceFailure, TargetError))]
-        if texts:
-            return "\n\n".join(dict.fromkeys(texts))
-        return f"{call.excinfo.typename}: {call.excinfo.value}"[:4000]
-    return str(report.longrepr)[:4000]
-
-
-def _add_failure_details(
-    row: dict[str, Any], call: pytest.CallInfo[None], scrub: Any, item: pytest.Item
-) -> None:
-    if call.excinfo is None:
-        return
-    leaves = flatten(call.excinfo.value)
-    if item.stash.get(_TARGET_ERROR, None) is not None:
-        leaves.append(item.stash[_TARGET_ERROR])
-    curls = [getattr(e, "curl", "") for e in leaves if getattr(e, "curl", "")]
-    if curls:
-        row["curl"] = scrub(curls[0])
-    typed = [e for e in leaves if isinstance(e, ConformanceFailure)]
-    if typed:
-        row["provenance"] = provenances(typed)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("recqual_results", default=None)
-    if not path:
-        return
-    context = run_context_of(session.config)
-    results = context.results
-    rows: dict[str, Any] = results.get("rows", {})
-    document: dict[str, Any] = {
-        "target": results.get("target"),
-        "profile": context.profile,
-        "seed": context.seed,
-        "started": context.started,
-        "finished": utc_now(),
-        "checks": list(rows.values()),
-        "status_codes": results.get("status_codes", {}),
-    }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(document, indent=2))
+    if path:
+        results_file.write(Path(path), run_context_of(session.config))
