@@ -180,41 +180,61 @@ def wav_to_mp3(data: bytes, info: WavInfo) -> bytes:
 # ---------------------------------------------------------------------------------------------------
 # MP3
 
-# Bitrates in kbps by [version is MPEG-1][index]; Layer III only (audio/mpeg is MP3).
-_BITRATES_V1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, -1)
-_BITRATES_V2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, -1)
+# MPEG audio (audio/mpeg, RFC 3003): MPEG-1, MPEG-2 and MPEG-2.5, Layers I, II and III.
+# Header fields as coded: version 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5 (1 is reserved);
+# layer 3 = Layer I, 2 = Layer II, 1 = Layer III (0 is reserved).
+_MPEG1, _MPEG25 = 3, 0
+_LAYER_I, _LAYER_III = 3, 1
+# Bitrates in kbps by (is MPEG-1, layer); index 0 is "free format", 15 is forbidden.
+_BITRATES: dict[tuple[bool, int], tuple[int, ...]] = {
+    (True, 3): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448, -1),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, -1),
+    (True, 1): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, -1),
+    (False, 3): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256, -1),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, -1),
+    (False, 1): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, -1),
+}
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+# What may follow the last frame of a file: ID3v1, APEv2 and Lyrics3 tags.
+_TRAILING_TAGS = (b"TAG", b"APETAGEX", b"LYRICSBEGIN")
 
 
 @dataclass(frozen=True, slots=True)
 class Mp3Frame:
     version: int
+    layer: int
     sample_rate: int
     length: int
 
 
 def parse_frame_header(data: bytes, pos: int) -> Mp3Frame | None:
-    """Decode a Layer III frame header at ``pos``, or ``None`` when there is no valid one."""
+    """Decode an MPEG audio frame header at ``pos``, or ``None`` when there is no valid one.
+
+    Every layer counts: audio/mpeg names MPEG audio, not only Layer III, so a Layer I or II file is
+    accepted rather than refused as "not audio". MPEG-2.5 exists for Layer III only.
+    """
     if pos + 4 > len(data):
         return None
-    b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+    b1, b2 = data[pos + 1], data[pos + 2]
     if data[pos] != 0xFF or (b1 & 0xE0) != 0xE0:
         return None
-    version = (b1 >> 3) & 0x03  # 0: MPEG-2.5, 1: reserved, 2: MPEG-2, 3: MPEG-1
-    layer = (b1 >> 1) & 0x03  # 1: Layer III
-    if version == 1 or layer != 1:
+    version = (b1 >> 3) & 0x03
+    layer = (b1 >> 1) & 0x03
+    if version == 1 or layer == 0 or (version == _MPEG25 and layer != _LAYER_III):
         return None
     bitrate_index = (b2 >> 4) & 0x0F
     rate_index = (b2 >> 2) & 0x03
     if bitrate_index in (0, 15) or rate_index == 3:
         return None  # free format cannot be validated by length; 15 and 3 are forbidden values
-    del b3  # channel mode and flags carry nothing to validate
-    kbps = (_BITRATES_V1 if version == 3 else _BITRATES_V2)[bitrate_index]
+    bps = _BITRATES[(version == _MPEG1, layer)][bitrate_index] * 1000
     rate = _RATES[version][rate_index]
     padding = (b2 >> 1) & 0x01
-    coefficient = 144 if version == 3 else 72
-    length = coefficient * kbps * 1000 // rate + padding
-    return Mp3Frame(version, rate, length)
+    if layer == _LAYER_I:
+        length = (12 * bps // rate + padding) * 4
+    else:
+        coefficient = 72 if layer == _LAYER_III and version != _MPEG1 else 144
+        length = coefficient * bps // rate + padding
+    return Mp3Frame(version, layer, rate, length)
 
 
 def _skip_id3v2(data: bytes) -> int:
@@ -229,16 +249,27 @@ def _skip_id3v2(data: bytes) -> int:
 
 
 def validate_mp3(data: bytes) -> None:
-    """Require a valid first frame (after an optional ID3v2 tag) and a second one where it says."""
+    """Require a whole valid first frame (after an optional ID3v2 tag), then the end of the file, a
+    trailing tag, or a second frame of the same stream where the first frame's length points.
+
+    One frame is a complete MPEG stream (a 144-byte file is 1/28 s of audio), so the end of the data
+    right after it is as good as a second frame. What the second-frame rule is for still holds: a
+    lone frame sync followed by anything else is noise, not audio, and is refused (reason 2).
+    """
     pos = _skip_id3v2(data)
     first = parse_frame_header(data, pos)
     if first is None:
-        raise AudioError("no MPEG Layer III frame header where the audio should start")
-    second = parse_frame_header(data, pos + first.length)
+        raise AudioError("no MPEG audio frame header where the audio should start")
+    end = pos + first.length
+    if end > len(data):
+        raise AudioError("the first MPEG frame is cut short")
+    if end == len(data) or data.startswith(_TRAILING_TAGS, end):
+        return
+    second = parse_frame_header(data, end)
     if second is None:
         raise AudioError("no second MPEG frame where the first frame's length points")
-    if (second.version, second.sample_rate) != (first.version, first.sample_rate):
-        raise AudioError("consecutive MPEG frames disagree on version or sample rate")
+    if (second.version, second.layer, second.sample_rate) != (first.version, first.layer, first.sample_rate):
+        raise AudioError("consecutive MPEG frames disagree on version, layer or sample rate")
 
 
 # ---------------------------------------------------------------------------------------------------
