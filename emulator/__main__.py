@@ -5,15 +5,22 @@ off, retention, preloaded recordings, users, standing calls); ``--no-control-pla
 ``--retention-days N`` and ``--preload N`` set the same things and override the file. Without any of
 them the emulator is exactly the plain one.
 
-Runs on uvicorn with uvloop and httptools (about 4x the req/s of the defaults on one core). The access
-log writes one line per request; it never includes headers, so credentials are not logged.
+Runs on uvicorn with uvloop and httptools (about 4x the req/s of the defaults on one core), through
+``emulator.connection_guard`` (request-head limits and read deadlines). The access log writes one line
+per request; it never includes headers, so credentials are not logged.
+
+``--exit-with-parent [PID]``: the emulator shuts down when its parent process (or PID) is gone, so a
+launcher killed with SIGKILL cannot leave it holding its port and database.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,7 @@ import uvicorn
 
 from emulator.app import create_app
 from emulator.auth import UserExistsError, UserSetupError
+from emulator.connection_guard import GuardedHttpToolsProtocol
 from emulator.site import Site, SiteError, load_site
 
 
@@ -67,7 +75,34 @@ def _site(args: argparse.Namespace) -> Site | None:
     return site
 
 
-def main(argv: list[str] | None = None) -> None:
+PARENT_POLL_S = 0.2
+SHUTDOWN_GRACE_S = 5
+"""How long a shutdown waits for requests in flight (uvicorn's default is forever); then it is forced."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Shut down gracefully once ``parent`` is no longer this process's parent, in a daemon thread.
+
+    Why polling ``os.getppid()`` and not Linux's ``prctl(PR_SET_PDEATHSIG)``: the death signal fires
+    when the *thread* that started the child ends, not the process, so a launcher that starts the
+    emulator from a worker thread would kill it early; it also needs a ``preexec_fn`` (unsafe in a
+    threaded parent) or ctypes, and exists on Linux only. A re-parented process sees its parent pid
+    change on every POSIX system, whatever killed the parent; a poll every 0.2 s costs nothing.
+    The shutdown is uvicorn's own (SIGTERM to itself); if it hangs, the process exits regardless.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        print(f"emulator: parent process {parent} is gone; shutting down", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(SHUTDOWN_GRACE_S + 5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
@@ -82,7 +117,22 @@ def main(argv: list[str] | None = None) -> None:
         "--preload", type=_non_negative, default=None, help="completed recordings on the server at start"
     )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--exit-with-parent",
+        nargs="?",
+        type=int,
+        const=0,
+        default=None,
+        metavar="PID",
+        help="shut down when the parent process (or PID, the launcher's own pid) is gone",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.exit_with_parent is not None:
+        _exit_with_parent(args.exit_with_parent or os.getppid())
 
     site = _site(args)
     started = time.perf_counter()
@@ -108,10 +158,12 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http="httptools",
+        http=GuardedHttpToolsProtocol,
+        ws="none",  # the vendor API has no WebSocket: no upgrade path around the guard
         lifespan="on",
         log_level=args.log_level,
         access_log=True,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 
 
