@@ -131,11 +131,29 @@ def _config(args: argparse.Namespace) -> TargetConfig:
     )
 
 
+def run_in_place(module_args: list[str]) -> int:
+    """Become ``python -m ...`` (``os.execv``): the emulator runs in recqual's own process, same PID.
+
+    Why not a child (``run_passthrough``): a SIGKILL cannot be forwarded, so ``kill -9`` of recqual
+    left the child emulator holding its port and database. Why not a death signal in the child
+    (``prctl(PR_SET_PDEATHSIG)``): Linux only, fired by the death of the starting *thread*, set in an
+    unsafe ``preexec_fn``, and still a child that can outlive a stuck recqual. Why not importing the
+    emulator's ``main``: recqual then imports the emulator, while the two share nothing but ``specs/``.
+    With ``execv`` there is nothing left to orphan: every signal, SIGKILL included, reaches the
+    emulator itself. Where ``execv`` cannot replace the process (Windows), a forwarding child it is.
+    """
+    if os.name != "posix":
+        return run_passthrough(module_args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *module_args])
+
+
 def run_passthrough(module_args: list[str]) -> int:
-    """Run a suite (or the emulator) in its own process: Locust must never share a process.
+    """Run a suite in its own process: Locust must never share a process.
 
     A SIGTERM or SIGHUP sent to recqual (a CI runner, systemd, ``kill PID``) is passed on, so the
-    child never outlives it: an orphaned emulator would keep its port and its database open. Ctrl-C
+    child never outlives it: an orphaned suite would keep its embedded emulator and its port. Ctrl-C
     already reaches the child through the terminal's process group; recqual then waits for it.
     """
     child = subprocess.Popen([sys.executable, *module_args])
@@ -253,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ["--retention-days", str(args.retention_days)] if args.retention_days is not None else []
             )
             command += ["--preload", str(args.preload)] if args.preload is not None else []
-            return run_passthrough(command)
+            return run_in_place(command)
         handlers = {
             "qualify": cmd_qualify,
             "check-target": cmd_check_target,
