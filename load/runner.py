@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NotRequired, TypedDict, Unpack
 
 from load import SCENARIOS
 from load.slo import EXIT_RUN_ERROR
@@ -113,30 +113,37 @@ def locustfile(scenario: str) -> Path:
     return LOCUSTFILES / SCENARIOS[scenario]
 
 
+class Plan(TypedDict):
+    """What Locust runs and where it reports: the options ``run`` and ``build_commands`` share, declared
+    once (``run`` passes them on as they came)."""
+
+    users: int
+    spawn_rate: float
+    run_time: str
+    out_dir: Path
+    slo_file: NotRequired[Path | None]  # default: none (load/slo.toml alone)
+    rate: NotRequired[float | None]  # default: none (closed model)
+    workers: NotRequired[int]  # default: 0 (a single process)
+    extra: NotRequired[Sequence[str]]  # default: nothing (passed to locust unchanged)
+
+
 def build_commands(
     scenario: str,
     *,
     target: str,
-    users: int,
-    spawn_rate: float,
-    run_time: str,
-    out_dir: Path,
-    slo_file: Path | None = None,
-    rate: float | None = None,
-    workers: int = 0,
-    extra: Sequence[str] = (),
     target_file: Path | None = None,
     tls_verify: bool | str = True,
     master_port: int | None = None,
+    **plan: Unpack[Plan],
 ) -> tuple[list[str], list[list[str]]]:
     """(master or single command, worker commands). Pure: no process is started.
 
     Every path is made absolute here: Locust runs as a child process, and a relative ``--out-dir`` or
     ``--target-file`` must mean the same file to it as to the person who typed it.
     """
-    out_dir = Path(out_dir).absolute()
-    slo_file = Path(slo_file).absolute() if slo_file is not None else None
-    target_file = Path(target_file).absolute() if target_file is not None else None
+    out_dir = Path(plan["out_dir"]).absolute()
+    slo_file, rate, workers = plan.get("slo_file"), plan.get("rate"), plan.get("workers", 0)
+    users, spawn_rate, run_time = plan["users"], plan["spawn_rate"], plan["run_time"]
     _check_arguments(
         target=target, users=users, spawn_rate=spawn_rate, run_time=run_time, rate=rate, workers=workers
     )
@@ -144,11 +151,11 @@ def build_commands(
     load = ["--headless", "-H", target, "-u", str(users), "-r", str(spawn_rate), "-t", run_time]
     main = [*_locust(file), *load, *_report_options(out_dir)]
     if slo_file is not None:
-        main += ["--recqual-slo-file", str(slo_file)]
+        main += ["--recqual-slo-file", str(Path(slo_file).absolute())]
     if rate is not None:
         main += ["--recqual-rate", str(rate)]
     if target_file is not None:
-        main += ["--recqual-target-file", str(target_file)]
+        main += ["--recqual-target-file", str(Path(target_file).absolute())]
     if tls_verify is not True:
         main += ["--recqual-tls-verify", "false" if tls_verify is False else str(tls_verify)]
     worker_cmds: list[list[str]] = []
@@ -158,7 +165,7 @@ def build_commands(
         main += ["--expect-workers", str(workers), "--expect-workers-max-wait", str(WORKER_WAIT_S)]
         worker = [*_locust(file), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
         worker_cmds = [list(worker) for _ in range(workers)]
-    main += list(extra)
+    main += list(plan.get("extra", ()))
     return main, worker_cmds
 
 
@@ -268,48 +275,35 @@ def run(
     scenario: str,
     *,
     target: str | TargetConfig,
-    users: int,
-    spawn_rate: float,
-    run_time: str,
-    out_dir: Path,
-    slo_file: Path | None = None,
-    rate: float | None = None,
-    workers: int = 0,
-    extra: Sequence[str] = (),
     target_file: Path | None = None,
     tls_verify: str | None = None,
     allow_reset: bool = False,
     timeout_s: float | None = None,
+    **plan: Unpack[Plan],
 ) -> LoadResult:
     """Run ``scenario`` against ``target`` and return its result (see the module docstring).
 
     ``target`` is a URL (resolved here with ``target_file``, ``tls_verify`` and the environment) or an
-    already resolved ``TargetConfig``. ``allow_reset``: this run may use the emulator control plane if
+    already resolved ``TargetConfig``; ``plan``: users, spawn rate, run time, out dir and the rest of
+    ``Plan``. ``allow_reset``: this run may use the emulator control plane if
     the preflight proves one (ignored when ``RECQUAL_PREFLIGHT`` names a preflight).
 
     Raises ``recqual.errors.RecqualError`` (exit 2: bad configuration, preflight refused) before any
     Locust process starts. ``exit_code``: 0 every SLO gate passed; 1 a gate failed; 3 the run broke
     (set-up failed, timed out, interrupted, workers missing, or no summary was written).
     """
-    out_dir = Path(out_dir).absolute()
+    out_dir = Path(plan["out_dir"]).absolute()
     config = target_config(target, target_file=target_file, tls_verify=tls_verify)
     main_cmd, worker_cmds = build_commands(
         scenario,
         target=str(config.url),
-        users=users,
-        spawn_rate=spawn_rate,
-        run_time=run_time,
-        out_dir=out_dir,
-        slo_file=slo_file,
-        rate=rate,
-        workers=workers,
-        extra=extra,
         target_file=config.target_file,
         tls_verify=config.tls_verify,
+        **plan,
     )
     preflight = _prepare_run_dir(config, out_dir, allow_reset=allow_reset)
     if timeout_s is None:
-        timeout_s = parse_run_time(run_time) + MARGIN_S + (WORKER_WAIT_S if workers else 0)
+        timeout_s = parse_run_time(plan["run_time"]) + MARGIN_S + (WORKER_WAIT_S if worker_cmds else 0)
     started = time.monotonic()
     ended = _run_processes(main_cmd, worker_cmds, out_dir, _env(preflight), timeout_s)
     summary = _read_summary(out_dir / "summary.json")
