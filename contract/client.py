@@ -4,7 +4,12 @@ Why one client: the safety rules of a qualification run (design rule 4) hold onl
 around them. Here, and only here:
 
 - every request has a timeout (connect/read/write/pool) and an overall deadline, so a stalling or
-  trickling server becomes a ``TargetError``, never a hang;
+  trickling server becomes a ``TargetError``, never a hang; the running check has a time limit too
+  (``contract/check_deadline.py``), and redirects are never followed;
+- every body is read up to a cap (``json_limit``, ``media_limit`` for downloads) and JSON deeper than
+  ``MAX_JSON_DEPTH`` is refused before parsing: an endless, huge or deeply nested answer becomes an
+  ``UnusableAnswer`` naming the operation and what the server sent, never a memory blow-up or a
+  ``RecursionError`` (in the suite's own checks and in Schemathesis' alike);
 - a circuit breaker: after the first transport failure the target is considered down for the rest of
   the session, and further requests fail at once with a message naming the first failure (so
   Hypothesis shrinking and hundreds of queued checks do not each wait for a timeout);
@@ -32,12 +37,25 @@ from typing import Any
 
 import httpx
 
+from contract import check_deadline
 from contract.failures import ReadOnlyViolation, TargetError, truncate
+from recqual.preflight import TOO_DEEP, json_too_deep, loads_bounded, transport_reason
 from recqual.target_config import ssl_verify
 
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 REDACTED = "[REDACTED]"
 READ_ONLY_METHODS = frozenset({"GET"})
+JSON_LIMIT = 16 * 1024 * 1024
+"""Largest non-media body read: a 16 MiB listing holds ~30,000 recordings (a page is far less)."""
+MEDIA_LIMIT = 64 * 1024 * 1024
+"""Largest download read: the suite's own uploads are a few hundred KiB."""
+MEDIA_TYPES = ("audio/", "application/octet-stream")
+
+
+class UnusableAnswer(TargetError):
+    """The server answered, but with a body no client should read: larger than the cap, or JSON
+    nested too deep. It names the operation and what the server sent; the breaker stays closed
+    (other operations may be fine)."""
 
 
 @dataclass(frozen=True)
@@ -206,11 +224,12 @@ class Reply:
         return self.response.headers
 
     def json(self) -> Any:
-        return self.response.json()
+        """The body as JSON; a ``ValueError`` (``JsonTooDeep`` included) when it is not usable JSON."""
+        return loads_bounded(self.response.content)
 
     def json_or_none(self) -> Any:
         try:
-            return self.response.json()
+            return self.json()
         except ValueError:
             return None
 
@@ -225,7 +244,7 @@ def body_text(response: httpx.Response) -> str:
     ctype = response.headers.get("content-type", "").lower()
     if not response.content:
         return "<EMPTY>"
-    if ctype.startswith(("audio/", "application/octet-stream")):
+    if ctype.startswith(MEDIA_TYPES):
         return f"<{len(response.content)} bytes of {ctype}>"
     return truncate(response.text, 2000)
 
@@ -290,6 +309,8 @@ class ClientConfig:
     log: ExchangeLog = field(default_factory=ExchangeLog)
     redactor: Redactor = field(default_factory=Redactor)
     transport: httpx.BaseTransport | None = None
+    json_limit: int = JSON_LIMIT
+    media_limit: int = MEDIA_LIMIT
     _http: httpx.Client | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -374,6 +395,7 @@ class ApiClient:
         )
         self._refuse_writes_when_read_only(operation, request, control_plane)
         self.config.breaker.guard(operation, curl)
+        check_deadline.guard(operation, curl)
         self.config.limiter.wait()
         return self._exchange(operation, request, curl, files, json, content)
 
@@ -411,14 +433,19 @@ class ApiClient:
         content: bytes | str | None,
     ) -> Reply:
         """Send and log the exchange; no answer (a transport error or a stalled body) trips the
-        breaker and is a :class:`TargetError`, never a traceback."""
+        breaker and is a :class:`TargetError`, an unusable body an :class:`UnusableAnswer`: never a
+        traceback, never an unbounded read."""
         started = time.monotonic()
         try:
-            response = self._send(request, request.method)
-        except (httpx.TransportError, _DeadlineExceeded) as exc:
-            reason = f"{type(exc).__name__}: {exc or 'no detail'}"
-            self.config.breaker.trip(f"{operation}: {reason}")
+            response = self._send(request, operation)
+        except _Unusable as exc:
             self._record(operation, request, None, time.monotonic() - started, curl, files, json, content)
+            raise UnusableAnswer(f"{operation}: {exc}", operation=operation, curl=curl) from None
+        except (httpx.TransportError, _DeadlineExceeded) as exc:
+            self._record(operation, request, None, time.monotonic() - started, curl, files, json, content)
+            check_deadline.guard(operation, curl)  # cut short by the check's limit: not the server's fault
+            reason = f"{type(exc).__name__}: {transport_reason(str(exc))}"
+            self.config.breaker.trip(f"{operation}: {reason}")
             raise TargetError(
                 f"{operation}: no answer from the target within {self.config.timeout:g}s "
                 f"({reason}). Check the target is up; if it is slow, raise --request-timeout.",
@@ -428,44 +455,52 @@ class ApiClient:
         self._record(operation, request, response, time.monotonic() - started, curl, files, json, content)
         return Reply(operation, self.role, response, curl, self.config.redactor)
 
-    def _send(self, request: httpx.Request, method: str) -> httpx.Response:
+    def _send(self, request: httpx.Request, operation: str) -> httpx.Response:
         """Send with an overall deadline; retry once a GET that died on a stale keep-alive socket."""
-        attempts = 2 if method == "GET" else 1
+        attempts = 2 if request.method == "GET" else 1
         for attempt in range(attempts):
             try:
-                return self._send_once(request)
+                return self._send_once(request, operation)
             except httpx.RemoteProtocolError:
                 if attempt + 1 == attempts:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, request: httpx.Request) -> httpx.Response:
+    def _send_once(self, request: httpx.Request, operation: str) -> httpx.Response:
+        """One attempt: timeouts cut to what the check has left, the body read up to its cap."""
         started = time.monotonic()
-        deadline = started + 2 * self.config.timeout
+        check_deadline.guard(operation)
+        budget = min(2 * self.config.timeout, check_deadline.remaining())
+        request.extensions["timeout"] = httpx.Timeout(min(self.config.timeout, budget)).as_dict()
         response = self._http.send(request, stream=True)
         if response.is_stream_consumed:  # an in-memory transport (unit tests) already read the body
             response.elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+            _refuse_deep_json(response)
             return response
         try:
-            chunks = []
-            for chunk in response.iter_raw():
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise _DeadlineExceeded(f"body still arriving after {2 * self.config.timeout:g}s")
+            limit = self._limit_for(operation, response)
+            body = _read_capped(response, limit, started + budget, budget)
         finally:
             response.close()
-        raw = b"".join(chunks)
-        # Re-wrap so .content works and decoding (gzip etc.) is applied by httpx as usual.
+        # Re-wrap so .content works as usual; the body is already decoded (gzip etc.), within the cap.
         decoded = httpx.Response(
             response.status_code,
-            headers=response.headers,
-            content=raw,
+            headers=[(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"],
+            content=body,
             request=request,
             extensions=response.extensions,
         )
         decoded.read()
+        decoded.headers = response.headers  # what the server sent, Content-Encoding included
         decoded.elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+        _refuse_deep_json(decoded)
         return decoded
+
+    def _limit_for(self, operation: str, response: httpx.Response) -> int:
+        media = operation == "downloadRecording" or response.headers.get(
+            "content-type", ""
+        ).lower().startswith(MEDIA_TYPES)
+        return self.config.media_limit if media else self.config.json_limit
 
     def _record(
         self,
@@ -506,3 +541,44 @@ class ApiClient:
 
 class _DeadlineExceeded(Exception):
     """The answer started but did not finish in time (a trickling server)."""
+
+
+class _Unusable(Exception):
+    """The answer came, but its body must not be used (too large, too deep): the message says why."""
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def _read_capped(response: httpx.Response, limit: int, deadline: float, budget: float) -> bytes:
+    """The decoded body, at most ``limit`` bytes and before ``deadline``; a body announced bigger than
+    the cap is not read at all (``Content-Length: 2 GiB`` then a trickle costs nothing)."""
+    status = f"answered {response.status_code} with a body larger than {_size(limit)}"
+    announced = response.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        raise _Unusable(f"{status} (Content-Length {announced}); read no further")
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            how = (
+                "an endless chunked body?"
+                if "chunked" in response.headers.get("transfer-encoding", "")
+                else ""
+            )
+            raise _Unusable(f"{status}; read no further" + (f" ({how})" if how else ""))
+        if time.monotonic() > deadline:
+            raise _DeadlineExceeded(f"body still arriving after {budget:g}s")
+    return bytes(body)
+
+
+def _refuse_deep_json(response: httpx.Response) -> None:
+    """JSON nested deeper than any API answer is refused here, once, before anyone parses it: the
+    suite's checks and Schemathesis' (which parses on its own) alike."""
+    ctype = response.headers.get("content-type", "")
+    if not ctype.lower().startswith(MEDIA_TYPES) and json_too_deep(response.content):
+        raise _Unusable(
+            f"answered {response.status_code} ({ctype or 'no content type'}, {len(response.content)} "
+            f"bytes): the server sent {TOO_DEEP}"
+        )

@@ -11,6 +11,7 @@ from typing import Any
 
 from contract.client import Reply
 from contract.failures import DOCUMENTED, ConformanceFailure
+from recqual.preflight import JsonTooDeep
 
 
 def fail(
@@ -118,15 +119,17 @@ def that(
 
 
 def json_body(reply: Reply, *, check: str, provenance: str = DOCUMENTED) -> Any:
-    """The reply's JSON, or a failure saying the body is not JSON."""
+    """The reply's JSON, or a failure saying why the body is not usable JSON (invalid, or nested too
+    deep: the client refuses that before parsing, so this never ends in a RecursionError)."""
     try:
         return reply.json()
-    except ValueError:
+    except ValueError as exc:
+        why = str(exc) if isinstance(exc, JsonTooDeep) else f"invalid JSON ({str(exc)[:120]})"
         raise fail(
             reply,
             check=check,
             title="the answer is not JSON",
             expected="a JSON body",
-            actual=f"content-type {reply.headers.get('content-type')!r}",
+            actual=f"content-type {reply.headers.get('content-type')!r}: {why}",
             provenance=provenance,
         ) from None

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from contract import results_file
+from contract.check_ids import check_id, matches, selected
 from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
 from contract.emulator_control import ControlPlane
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
@@ -80,6 +81,11 @@ def pytest_configure(config: pytest.Config) -> None:
         chosen_profile=config.getoption("profile"),
     )
     _configure_hypothesis(config)
+    max_failures = config.getoption("max_failures")
+    if max_failures is not None:
+        if max_failures < 1:
+            raise pytest.UsageError("--max-failures must be a positive whole number")
+        config.option.maxfail = max_failures
 
 
 def run_context_of(config: pytest.Config) -> RunContext:
@@ -142,13 +148,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if kwargs.get("operation") == PER_PARAMETER and callspec is not None:
             kwargs["operation"] = callspec.params.get("operation", "")
         try:
-            item.stash[SPEC_KEY] = CheckSpec.from_marker_kwargs(
-                kwargs, getattr(item, "originalname", item.name)
-            )
+            spec = CheckSpec.from_marker_kwargs(kwargs, getattr(item, "originalname", item.name))
         except ValueError as exc:
             raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
-        for prop in ("family", "operation", "provenance"):
-            item.user_properties.append((f"recqual.{prop}", getattr(item.stash[SPEC_KEY], prop)))
+        case = callspec.id if callspec is not None else None
+        if case == spec.operation:  # "(each)" checks: the operation already names the case
+            case = None
+        spec = dataclasses.replace(spec, id=check_id(spec.family, spec.operation, spec.check, case))
+        item.stash[SPEC_KEY] = spec
+        for prop in ("id", "family", "operation", "provenance"):
+            item.user_properties.append((f"recqual.{prop}", getattr(spec, prop)))
+    _select(config, items)
+
+
+def _patterns(config: pytest.Config, name: str) -> list[str]:
+    return [p for value in config.getoption(name) or [] for p in str(value).split(",") if p.strip()]
+
+
+def _select(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--only`` / ``--exclude`` by stable check id; a pattern that selects nothing is a usage error
+    (a typo must not turn into a green run of zero checks)."""
+    only, exclude = _patterns(config, "only"), _patterns(config, "exclude")
+    if not only and not exclude:
+        return
+    ids = {item: item.stash[SPEC_KEY].id for item in items if SPEC_KEY in item.stash}
+    unknown = [p for p in only if not any(matches(i, p) for i in ids.values())]
+    if unknown:
+        raise pytest.UsageError(
+            f"--only {', '.join(unknown)}: no check id matches; ids look like "
+            "'filters/listRecordings/filters-match-the-oracle' (see results.json or the report)"
+        )
+    keep = [item for item in items if item not in ids or selected(ids[item], only, exclude)]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def _is_contract_item(item: pytest.Item) -> bool:

@@ -88,6 +88,33 @@ _OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "--only",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "PATTERN",
+            "help": "run only the checks whose id matches: a family (filters), family/operation "
+            "(auth/getRecording), a check id, or a glob of those; repeatable, or comma-separated.",
+        },
+    ),
+    (
+        "--exclude",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "PATTERN",
+            "help": "leave out the checks whose id matches (same patterns as --only); repeatable.",
+        },
+    ),
+    (
+        "--max-failures",
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "stop after N failed checks (deviations do not count); the verdict says the run stopped.",
+        },
+    ),
+    (
         "--recqual-results",
         {"metavar": "PATH", "help": "Write a machine-readable JSON summary of every check to PATH."},
     ),

@@ -40,6 +40,8 @@ class CheckSpec:
     provenance: str = DOCUMENTED
     writes: bool = True
     needs: tuple[str, ...] = field(default_factory=tuple)
+    id: str = ""
+    """The stable check id (``contract/check_ids.py``), set at collection once the case is known."""
 
     @classmethod
     def from_marker_kwargs(cls, kwargs: dict[str, Any], default_check: str) -> CheckSpec:

@@ -23,6 +23,7 @@ MESSAGE_LIMIT = 4000
 
 def new_row(nodeid: str, spec: CheckSpec) -> dict[str, Any]:
     return {
+        "id": spec.id,
         "nodeid": nodeid,
         "operation": spec.operation,
         "family": spec.family,
