@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from load import SCENARIOS, slo
+from load.redaction import Redactor, run_secrets
 from load.runner import run, target_config
 from load.slo import EXIT_USAGE
 from recqual.errors import RecqualError
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     except (slo.SloConfigError, RecqualError) as exc:
         p.error(str(exc))
     out_dir = args.out_dir or Path("reports/load") / f"{args.scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    redact = Redactor(run_secrets(config))  # what this prints may quote a server (a preflight refusal)
     signal.signal(signal.SIGTERM, _interrupt)  # stop what the run started, as on Ctrl-C
     try:
         result = run(
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout_s=args.timeout,
         )
     except RecqualError as exc:  # bad arguments, preflight refused: nothing was started
-        p.error(str(exc))
+        p.error(redact(str(exc)))
     except KeyboardInterrupt:  # during the preflight: nothing of Locust's was started yet
         print(f"{args.scenario}: interrupted before the run started", file=sys.stderr)
         return slo.EXIT_RUN_ERROR
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         what = f"{breach['operation']} {breach['metric']}"
         print(f"  SLO breach: {what}: {breach['actual']} (limit {breach['limit']})")
     for note in summary.get("notes", []):
-        print(f"  note: {note}")
+        print(f"  note: {redact(note)}")
     if result.interrupted:
         print("  interrupted: the run was stopped and cleaned up (no verdict)")
     elif result.timed_out:

@@ -10,9 +10,13 @@ import random
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
+from recqual.target_config import RoleCredentials
+
 RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
 LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
 EMULATOR = "/_emulator"
+EMULATOR_ADMIN = RoleCredentials("l10", "admin", "admin", "the emulator's seeded admin")
+"""Who acts when the control plane may be used and no l10 credentials were given."""
 
 # operationIds (reference section 2)
 LIST_RECORDINGS = "listRecordings"

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import IO, NotRequired, TypedDict, Unpack
 
 from load import SCENARIOS
+from load.redaction import Redactor, run_secrets
 from load.slo import EXIT_RUN_ERROR
 from recqual import errors
 from recqual.preflight import Preflight, run_preflight
@@ -306,6 +307,7 @@ def run(
         timeout_s = parse_run_time(plan["run_time"]) + MARGIN_S + (WORKER_WAIT_S if worker_cmds else 0)
     started = time.monotonic()
     ended = _run_processes(main_cmd, worker_cmds, out_dir, _env(preflight), timeout_s)
+    sweep_run_dir(out_dir, Redactor(run_secrets(config)))
     summary = _read_summary(out_dir / "summary.json")
     return LoadResult(
         exit_code=EXIT_RUN_ERROR if summary is None else ended.exit_code,  # no summary: no verdict
@@ -317,6 +319,30 @@ def run(
         duration_s=round(time.monotonic() - started, 2),
         paths=_report_paths(out_dir, preflight),
     )
+
+
+WRITTEN = (
+    "report.html",
+    "stats_*.csv",
+    "locust.json",
+    "summary.json",
+    "junit.xml",
+    "locust-master.log",
+    "locust-worker-*.log",
+    "preflight.json",
+)
+"""The files of a run folder the load pass writes (``recqual qualify`` may keep files of its own there)."""
+
+
+def sweep_run_dir(out_dir: Path, redact: Redactor) -> list[str]:
+    """Redact every file the run wrote, after its last process ended: the last line of defence behind the
+    redaction where server text enters Locust (``load.redaction``). Returns the files that had to change."""
+    changed = []
+    for pattern in WRITTEN:
+        for path in sorted(out_dir.glob(pattern)):
+            if path.is_file() and redact.file(path):
+                changed.append(path.name)
+    return changed
 
 
 def _prepare_run_dir(config: TargetConfig, out_dir: Path, *, allow_reset: bool) -> Path:

@@ -11,11 +11,16 @@ Every request goes through ``send(operation, method, path, expect)``:
   and, in an open-model run, its latency from the intended start in ``<operationId> (intended start)``.
   Those extra rows are written straight into their stats entries (``log_side``), not through
   ``events.request``, so Locust's Aggregated row still counts each request once.
+- A failure message is redacted (``load.redaction``: the run's credentials in any form, credential-bearing
+  header values) and bounded before Locust sees it, so a server that quotes the request's credentials in
+  its error body cannot put them into Locust's reports, summary.json or the log.
 - Pacing: in a closed-model run ``think()`` sleeps a random think time and a per-user rate cap applies;
   with ``--recqual-rate`` each request waits for its slot instead (``load.locustlib.pacing``).
 
 TLS is verified as the target says (``tls_verify``: true, false or a CA bundle; ``load.tls``), and
-redirects are never followed: a 3xx is judged like any other status the model does not predict.
+redirects are never followed (a vendor API answers directly; following one would send the credentials
+to, and count the answers of, whatever host the server names): a 3xx is a failure that says where it
+pointed.
 
 Checks are deliberately minimal (status, then a substring or a small JSON parse) so the generator keeps
 its capacity; conformance is the contract suite's job.
@@ -30,6 +35,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 import gevent
 from locust import FastHttpUser
@@ -41,6 +47,7 @@ from load.locustlib import hooks  # noqa: F401  (registers the run's event liste
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
 from load.locustlib.state import Lease, RunState, SetupError, log, run_state
+from load.redaction import BODY_LIMIT, MESSAGE_LIMIT, Redactor, bounded
 from load.summary import intended_row, outcome_row
 from recqual.target_config import RoleCredentials
 
@@ -126,10 +133,22 @@ def log_side(
         stats.errors[key].occurred()
 
 
-def excerpt(content: bytes | None, limit: int = 160) -> str:
-    """A short, single-line, id-free piece of a body: failure messages group by text, so ids go."""
-    text = (content or b"")[:limit].decode("utf-8", "replace")
-    return _GUID.sub("<id>", " ".join(text.split()))
+def excerpt(content: bytes | None, redact: Redactor, limit: int = BODY_LIMIT) -> str:
+    """A short, single-line, id-free, redacted piece of a body: failure messages group by text, so ids go."""
+    return _GUID.sub("<id>", redact.quote(content, limit))
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def redirected(resp) -> str | None:
+    """Where a redirect pointed (no user:password part, no ids), or ``None`` when ``resp`` is none."""
+    location = resp.headers.get("location") if resp.status_code in REDIRECTS and resp.headers else None
+    if not location:
+        return None
+    parts = urlsplit(str(location))
+    shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])) if parts.netloc else location
+    return _GUID.sub("<id>", bounded(str(shown), 200))
 
 
 class Result(NamedTuple):
@@ -265,11 +284,12 @@ class RecqualUser(FastHttpUser):
             allow_redirects=False,
         ) as resp:
             status = resp.status_code
-            value, problem = judge(resp, expect)
+            value, problem = judge(resp, expect, self.state.redact)
             if problem is None:
                 resp.success()
             else:
-                resp.failure(f"{operation}: {problem}" + (f" ({note})" if note else ""))
+                message = f"{operation}: {problem}" + (f" ({note})" if note else "")
+                resp.failure(bounded(self.state.redact(message), MESSAGE_LIMIT))
             response_time = resp.request_meta.get("response_time") or 0.0
             length = resp.request_meta.get("response_length") or 0
         stats = self.environment.stats
@@ -289,14 +309,19 @@ class RecqualUser(FastHttpUser):
         return None
 
 
-def judge(resp, expect: Mapping[int, Check]) -> tuple[Any, str | None]:
+def judge(resp, expect: Mapping[int, Check], redact: Redactor) -> tuple[Any, str | None]:
     """(what the body check returned, the problem or ``None``): the model's verdict on one answer."""
     status = resp.status_code
     if status not in expect:
         if status == 0:
             return None, f"no response: {getattr(resp, 'error', None)!r}"
         predicted = "/".join(str(s) for s in expect)
-        return None, f"got {status}, model expects {predicted}: {excerpt(resp.content)}"
+        where = redirected(resp)
+        if where is not None:
+            said = f"the server redirected to {where} (recqual follows no redirects)"
+        else:
+            said = excerpt(resp.content, redact)
+        return None, f"got {status}, model expects {predicted}: {said}"
     check = expect[status]
     if check is None:
         return None, None

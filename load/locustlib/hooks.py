@@ -52,14 +52,12 @@ from load import summary as summary_mod
 from load.lines import lab_lines, partition
 from load.locustlib.options import Knobs
 from load.locustlib.state import RunState, attach_run_state, log, run_state
+from load.redaction import Redactor, install_log_redaction, run_secrets
 from recqual.preflight import Preflight
-from recqual.target_config import ConfigError, RoleCredentials, resolve
+from recqual.target_config import ConfigError, resolve
 
 if TYPE_CHECKING:  # base imports this module (to register the listeners): no import cycle at run time
     from load.locustlib.base import RecqualUser
-
-EMULATOR_ADMIN = RoleCredentials("l10", "admin", "admin", "the emulator's seeded admin")
-"""Who acts when the control plane may be used and no l10 credentials were given."""
 
 # -- response-time buckets ----------------------------------------------------------------------------
 _coarse_bucket = locust.stats.bucket_response_time
@@ -113,6 +111,7 @@ def scenario_class(environment):
 
 def _fail_setup(environment, message: str) -> None:
     state = run_state(environment)
+    message = state.redact(message)  # it may quote a server (a seeding upload's answer, an error text)
     log.error("recqual: %s", message)
     state.fatal = state.fatal or message
     state.counters["fatal"] += 1
@@ -127,7 +126,8 @@ def _on_init(environment, **_kwargs) -> None:
     # takes seconds) would leave it stale, and the --run-time timer, scheduled from it, would fire at
     # once: a 2-s run ended before its first request. Refresh it before Locust schedules anything.
     gevent.get_hub().loop.update_now()
-    attach_run_state(environment)
+    state = attach_run_state(environment)
+    install_log_redaction(lambda: state.redact)
     # these two events carry no environment: each listener is bound to this one
     environment.events.report_to_master.add_listener(functools.partial(_on_report_to_master, environment))
     environment.events.worker_report.add_listener(functools.partial(_on_worker_report, environment))
@@ -223,9 +223,10 @@ def _resolve_target(state: RunState, options, knobs: Knobs) -> list[str]:
         )
     except ConfigError as exc:
         raise _SetupFailed(str(exc)) from None
+    state.redact = Redactor(run_secrets(state.config))
     state.admin = state.config.role("l10")
     if state.admin is None and state.control:
-        state.admin = EMULATOR_ADMIN
+        state.admin = ops.EMULATOR_ADMIN
     if state.admin is None:
         raise _SetupFailed(
             "no credentials: set RECQUAL_USER/RECQUAL_PASSWORD or [credentials.l10] in the target file"
@@ -374,8 +375,9 @@ def _on_quitting(environment, **_kwargs) -> None:
     scenario = state.scenario or "unknown"
     out_dir = Path(knobs.out_dir or f"reports/load/{scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    notes = _notes(state, interrupted)
-    result = _summary(environment, knobs, scenario, notes)
+    _redact_exceptions(runner, state.redact)
+    notes = [state.redact(note) for note in _notes(state, interrupted)]
+    result = state.redact.tree(_summary(environment, knobs, scenario, notes))
     checks = _judge(state, result, knobs, scenario, interrupted)
     slo.write_junit(out_dir / "junit.xml", result, checks)
     (out_dir / "summary.json").write_text(
@@ -387,6 +389,13 @@ def _on_quitting(environment, **_kwargs) -> None:
         # Locust's CSV writer rewrites the stats files once a second and is not flushed at exit: give it one
         # more turn so the CSV holds the final numbers, like summary.json.
         gevent.sleep(locust.stats.CSV_STATS_INTERVAL_SEC + 0.2)
+
+
+def _redact_exceptions(runner, redact: Redactor) -> None:
+    """Unhandled exceptions (a user's bug, a library's error) reach Locust's exception table without
+    passing ``send``: redact them before its reports are written from it."""
+    for row in runner.exceptions.values():
+        row["msg"], row["traceback"] = redact(str(row["msg"])), redact(str(row["traceback"]))
 
 
 def _summary(environment, knobs: Knobs, scenario: str, notes: list[str]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from load.locustlib.control import Emulator, PlainClient
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
 from load.locustlib.races import Arena
+from load.redaction import Redactor
 from recqual.target_config import RoleCredentials, TargetConfig
 
 log = logging.getLogger("recqual.load")
@@ -109,6 +110,7 @@ class RunState:
     stopping_at: float | None = None  # monotonic, when the stop began (open-model bookkeeping)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # kept across begin(): see Lifecycle
     arena: Arena = field(default_factory=Arena)  # races: this process's race groups (kept across begin())
+    redact: Redactor = field(default_factory=Redactor)  # set with the config: see load.redaction
     _lease_seq: int = 0
     _lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
 
@@ -166,6 +168,7 @@ class RunState:
         if own_user:
             username = f"rq{self.run_id & 0xFFFF:04x}w{self.worker_index}u{seq}"
             creds = RoleCredentials("l10", username, secrets.token_hex(12), "created on the emulator")
+            self.redact = self.redact.adding(creds.secrets())
             reply = control.create_user(
                 username=creds.username,
                 password=creds.password,

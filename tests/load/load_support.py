@@ -234,3 +234,40 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path] | None:
         timeout=60,
     )  # fmt: skip
     return cert, key
+
+
+class HostileServer:
+    """``hostile_server.py MODE`` (see there) on a free loopback port, its own process; killed by its PID."""
+
+    def __init__(self, mode: str, log_path: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in kill)
+        script = Path(__file__).with_name("hostile_server.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), mode, "--port", str(self.port), *args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hostile server exited with {self.proc.returncode}; see {log_path}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"hostile server ({mode}) did not listen within 30 s")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()

@@ -8,16 +8,21 @@ CLI's one-line usage errors with exit code 2.
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import ssl
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 
 from load import slo, summary, tls
 from load.lines import Line, lab_lines, partition
-from load.runner import REPO_ROOT, UsageError, build_commands, parse_run_time
-from recqual.target_config import resolve
+from load.redaction import REDACTED, Redactor, run_secrets
+from load.runner import REPO_ROOT, UsageError, build_commands, parse_run_time, sweep_run_dir
+from recqual.target_config import RoleCredentials, resolve
 
 
 def row(name, n, failures=0, times=None, method="POST"):
@@ -234,3 +239,44 @@ def test_a_given_preflight_must_be_this_targets(which, tmp_path, monkeypatch):
     lines = proc.stderr.strip().splitlines()
     expected = "not a usable preflight.json" if which == "missing" else "not of http://127.0.0.1:1"
     assert len(lines) == 1 and expected in lines[0], proc.stderr
+
+
+SECRET = "pa ss<&\"'/w0rd"
+TOKEN = base64.b64encode(f"boss:{SECRET}".encode()).decode()
+
+
+def test_the_redactor_knows_every_form_of_a_secret():
+    """A server can quote a password as text, in JSON, in HTML, URL-encoded; a header by its name."""
+    redact = Redactor(RoleCredentials("l10", "boss", SECRET).secrets())
+    for text in (SECRET, json.dumps(SECRET), html.escape(SECRET), quote(SECRET, safe=""), TOKEN):
+        assert SECRET not in redact(f"x {text} y") and TOKEN not in redact(f"x {text} y")
+        assert REDACTED in redact(f"x {text} y")
+    # credentials nobody told it about: a header's value, an auth scheme's token
+    assert redact("Cookie: session=abc; other=def tail") == f"Cookie: {REDACTED} tail"
+    assert redact('{"Authorization": "Bearer abc.def"}') == f'{{"Authorization": "{REDACTED}"}}'
+    assert redact("sent Basic dXNlcjpwdw== here") == f"sent Basic {REDACTED} here"
+    assert redact("an ordinary 409: the line has no call") == "an ordinary 409: the line has no call"
+
+
+def test_a_quoted_body_is_redacted_before_it_is_cut():
+    redact = Redactor(["0123456789secret"])
+    body = ("x" * 290 + " 0123456789secret and more").encode()
+    quoted = redact.quote(body, limit=300)
+    assert len(quoted) <= 300 and "0123456789" not in quoted
+
+
+def test_the_sweep_keeps_json_json_and_says_what_it_changed(tmp_path):
+    config = resolve(target="http://h:1", env={"RECQUAL_USER": "u", "RECQUAL_PASSWORD": "pw-x1"})
+    redact = Redactor(run_secrets(config))
+    (tmp_path / "summary.json").write_text(json.dumps({"notes": ["server said pw-x1"], "n": 1}))
+    (tmp_path / "locust-master.log").write_text("nothing to hide\n")
+    (tmp_path / "mine.txt").write_text("pw-x1")  # not a file the load pass writes: left alone
+    assert sweep_run_dir(tmp_path, redact) == ["summary.json"]
+    swept = json.loads((tmp_path / "summary.json").read_text())
+    assert swept == {"notes": [f"server said {REDACTED}"], "n": 1}
+    assert (tmp_path / "mine.txt").read_text() == "pw-x1"
+
+
+def test_without_l10_the_emulator_admin_is_a_secret_too():
+    config = resolve(target="http://h:1", env={})
+    assert base64.b64encode(b"admin:admin").decode() in run_secrets(config)
