@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import email.utils
 import json
+import operator
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate, count
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,51 @@ EMULATOR_SERVICE = "recqual-emulator"
 BODY_LIMIT = 256 * 1024
 """Preflight answers are small JSON; a bigger body is read no further (a hostile server cannot stall us)."""
 DEADLINE_S = 15.0
+REQUEST_S = 5.0
+"""One preflight request, answer and body included: a body trickling in cannot use up the deadline."""
+MAX_JSON_DEPTH = 64
+"""No answer of the Recording API nests deeper than a few levels; deeper JSON is refused unparsed, so
+a hostile answer (``[[[[...`` 200,000 deep) ends as a message, never as a RecursionError."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than ``MAX_JSON_DEPTH``: refused before the parser could recurse on it."""
+
+
+def _bracket_depth(body: bytes) -> int:
+    """The deepest nesting of ``[``/``{``, at C speed (``accumulate`` over +1/-1 steps)."""
+    steps = body.translate(None, _NOT_BRACKETS).translate(_STEPS)  # 2 opens, 0 closes: depth = sum - n
+    return max(map(operator.sub, accumulate(steps), count(1)), default=0)
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``body`` opens more than ``limit`` arrays or objects inside each other.
+
+    Ordinary answers cost two ``count`` calls, or one pass at C speed (10 ms a MiB); only a body
+    that looks too deep has its strings taken out (brackets inside strings do not nest) and is
+    measured again. Brackets in strings that hide depth are caught by the parser's RecursionError.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit or _bracket_depth(body) <= limit:
+        return False
+    return _bracket_depth(_JSON_STRING.sub(b"", body)) > limit
+
+
+def loads_bounded(body: bytes | str) -> Any:
+    """``json.loads`` that cannot end in a RecursionError: too deep is a ``JsonTooDeep`` (a ValueError)."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    too_deep = JsonTooDeep(f"the server sent {TOO_DEEP}")
+    if json_too_deep(raw):
+        raise too_deep
+    try:
+        return json.loads(body)
+    except RecursionError:  # brackets inside strings can hide depth from the check: the parser says so
+        raise too_deep from None
 
 
 class PreflightError(RecqualError):
@@ -53,16 +101,42 @@ class Answer:
     content_type: str
     body: bytes
     date: str | None
+    truncated: bool = False
+    """The body was larger than ``BODY_LIMIT`` (or announced to be): the rest was never read."""
+    location: str | None = None
+    announced: str | None = None
+    """The Content-Length the server announced."""
 
     def json(self) -> Any:
         try:
-            return json.loads(self.body)
-        except (ValueError, RecursionError):
+            return loads_bounded(self.body)
+        except ValueError:
             return None
 
     def describe(self) -> str:
+        """What the server did, in words: status, type, size, and what is wrong with the body."""
         kind = self.content_type.split(";")[0] or "no content type"
-        return f"{self.method} {self.path} answered {self.status} ({kind}, {len(self.body)} bytes)"
+        size = f"{len(self.body)} bytes"
+        if self.truncated:
+            said = f" (Content-Length {self.announced})" if self.announced else ""
+            size = f"body larger than {BODY_LIMIT // 1024} KiB{said}, read no further"
+        text = f"{self.method} {self.path} answered {self.status} ({kind}, {size}"
+        if "json" in kind.lower() and self.body:
+            text += self._json_problem()
+        text += ")"
+        if 300 <= self.status < 400:
+            where = (self.location or "nowhere")[:200]
+            text += f", redirected to {where} (redirects are never followed)"
+        return text
+
+    def _json_problem(self) -> str:
+        try:
+            loads_bounded(self.body)
+        except JsonTooDeep:
+            return f": {TOO_DEEP}"
+        except ValueError:
+            return "" if self.truncated else ": invalid JSON"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -154,25 +228,23 @@ class Probe:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise PreflightError(f"preflight of {self.url} did not finish within {DEADLINE_S:g} s")
+        limit = min(left, REQUEST_S)
         headers = {"Authorization": auth} if auth else {}
         try:
             with self.client.stream(
-                method, self.url + path, headers=headers, timeout=min(left, 5.0), **kwargs
+                method, self.url + path, headers=headers, timeout=limit, **kwargs
             ) as response:
-                body = b""
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > BODY_LIMIT:
-                        break
-                    if time.monotonic() > self.deadline:  # a body trickling in byte by byte
-                        raise httpx.ReadTimeout("the body kept trickling in")
+                body, truncated = _read_bounded(response, time.monotonic() + limit)
                 return Answer(
                     method,
                     path,
                     response.status_code,
                     response.headers.get("content-type", ""),
-                    body[:BODY_LIMIT],
+                    body,
                     response.headers.get("date"),
+                    truncated,
+                    response.headers.get("location"),
+                    response.headers.get("content-length"),
                 )
         except httpx.ConnectError as exc:
             reason = _transport_reason(exc)
@@ -181,14 +253,41 @@ class Probe:
                     f"no answer from the target {self.url} to {method} {path} ({reason})"
                 ) from None
             raise PreflightError(f"target unreachable: {self.url} ({reason})") from None
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
+            what = "its body was still arriving" if isinstance(exc, _BodyTooSlow) else "it did not answer"
             raise PreflightError(
-                f"no answer from the target {self.url} to {method} {path} within the time limit"
+                f"no answer from the target {self.url} to {method} {path}: {what} within {limit:g} s"
             ) from None
         except httpx.HTTPError as exc:
             raise PreflightError(
                 f"no answer from the target {self.url} to {method} {path} ({_transport_reason(exc)})"
             ) from None
+
+
+class _BodyTooSlow(httpx.ReadTimeout):
+    """The answer started, but its body kept trickling in past the request's time limit."""
+
+
+def _read_bounded(response: httpx.Response, deadline: float) -> tuple[bytes, bool]:
+    """At most ``BODY_LIMIT`` bytes, before ``deadline``. A body announced bigger than that is read
+    only for what arrives within a second (enough to say what it is: 200,000 ``[``), never waited for:
+    ``Content-Length: 2 GiB`` and then a trickle costs one second, not the deadline."""
+    announced = response.headers.get("content-length", "")
+    oversized = announced.isdigit() and int(announced) > BODY_LIMIT
+    if oversized:
+        deadline = min(deadline, time.monotonic() + 1.0)
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > BODY_LIMIT:
+                return bytes(body[:BODY_LIMIT]), True
+            if time.monotonic() > deadline:
+                raise _BodyTooSlow("the body kept trickling in")
+    except httpx.TimeoutException:
+        if not oversized:
+            raise
+    return bytes(body), oversized
 
 
 def _transport_reason(exc: Exception) -> str:
@@ -198,7 +297,14 @@ def _transport_reason(exc: Exception) -> str:
         return "TLS verification failed: " + text.splitlines()[0][:160]
     if "refused" in lowered:
         return "connection refused"
-    return text.splitlines()[0][:200]
+    return transport_reason(text)
+
+
+def transport_reason(text: str) -> str:
+    """An HTTP library's words for what the server did, in the server's terms (shared with the suite)."""
+    if "receive buffer too long" in text.lower():  # h11: the status line and headers passed its limit
+        return "its response headers were larger than any client reads (Receive buffer too long)"
+    return text.splitlines()[0][:200] if text else "no detail"
 
 
 def _is_recordings_page(answer: Answer) -> bool:
@@ -474,6 +580,19 @@ def run_preflight(
     note: Callable[[str], None] = lambda _text: None,
 ) -> Preflight:
     """Ask the target what it is and what the run can do there; ``PreflightError`` if it cannot run."""
+    assert config.url is not None
+    try:
+        return _run_preflight(config, profile, started_emulator, allow_reset)
+    except PreflightError as exc:  # a hostile answer quoted in a message must not carry a secret out
+        text = str(exc)
+        for secret in config.secrets():
+            text = text.replace(secret, "[REDACTED]")
+        raise PreflightError(text) from None
+
+
+def _run_preflight(
+    config: TargetConfig, profile: str, started_emulator: bool, allow_reset: bool
+) -> Preflight:
     assert config.url is not None
     began = time.monotonic()
     read_only = profile == "read-only"
