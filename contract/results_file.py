@@ -87,6 +87,38 @@ def _add_failure_details(
     typed = [e for e in leaves if isinstance(e, ConformanceFailure)]
     if typed:
         row["provenance"] = provenances(typed)
+    row["cause"] = _cause(typed, target_error, call, scrub)
+
+
+def _cause(
+    typed: list[ConformanceFailure],
+    target_error: TargetError | None,
+    call: pytest.CallInfo[None],
+    scrub: Scrub,
+) -> dict[str, str]:
+    """What went wrong, as fields a report can group on: one server bug fails many checks alike."""
+    if typed:
+        first = typed[0]
+        return {
+            "operation": first.operation,
+            "check": first.check,
+            "expected": scrub(str(first.expected))[:300],
+            "actual": scrub(str(first.actual))[:300],
+        }
+    if target_error is not None:
+        return {
+            "operation": target_error.operation,
+            "check": "the server answered",
+            "expected": "an HTTP answer",
+            "actual": scrub(str(target_error).split("\n", 1)[0])[:300],
+        }
+    excinfo = call.excinfo
+    return {
+        "operation": "",
+        "check": "the check ran to its end",
+        "expected": "no error",
+        "actual": scrub(f"{excinfo.typename}: {excinfo.value}" if excinfo else "")[:300],
+    }
 
 
 def write(path: Path, context: RunContext) -> None:

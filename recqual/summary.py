@@ -13,9 +13,13 @@ raw outputs, so its shape changes only with a new `schema` value. Shape of `recq
     run           {started, finished, duration_s, seed, quick, versions{...}}
     families      [str]                       the check families, in display order
     matrix        {operation: {family: "passed"|"failed"|"deviation"|"skipped"}}
-    checks        [{nodeid, operation, family, check, provenance, outcome, message, curl, duration_s}]
-    failures      the checks with outcome "failed"
-    deviations    the checks with outcome "deviation" (assumed behaviour the target does not follow)
+    checks        [{id, nodeid, operation, family, check, provenance, outcome, message, curl, duration_s,
+                    cause{operation, check, expected, actual} (failed and deviation rows)}]
+                  ``id`` is the stable check id (family/operation/check[case]); nodeid is pytest's
+    failures      failed checks grouped by cause: [{cause, count, checks[id], id, example, curl, rerun}],
+                  most frequent first; ``rerun`` is one command line that reproduces the first of them
+    deviations    the checks with outcome "deviation" (assumed behaviour the target does not follow),
+                  each with ``assumption``: the A-n text(s) it rests on
     skipped       the checks with outcome "skipped", each with its reason in `message`
     status_codes  {operation: [int]}          every status code observed per operation
     latency       {operation: {count, p50, p95, p99, max}}   milliseconds, from the load pass
@@ -26,13 +30,17 @@ raw outputs, so its shape changes only with a new `schema` value. Shape of `recq
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import specs
+from recqual.assumptions import describe
 
-SCHEMA = "recqual.summary/1"
+SCHEMA = "recqual.summary/2"
+"""/2: ``failures`` are groups by cause (each with ``rerun``); checks carry a stable ``id``."""
 
 FAMILIES = ("schema", "status", "filters", "paging", "transfer", "live-state", "races", "auth")
 
@@ -234,14 +242,89 @@ def build_summary(
         "families": list(FAMILIES),
         "matrix": build_matrix(checks),
         "checks": checks,
-        "failures": [c for c in checks if c.get("outcome") == "failed"],
-        "deviations": [c for c in checks if c.get("outcome") == "deviation"],
+        "failures": failure_groups(checks, target, run),
+        "deviations": [
+            {**c, "assumption": describe(str(c.get("provenance") or ""))}
+            for c in checks
+            if c.get("outcome") == "deviation"
+        ],
         "skipped": [c for c in checks if c.get("outcome") == "skipped"],
         "status_codes": merge_status_codes(contract, load_summaries),
         "latency": merge_latency(load_summaries),
         "races": races,
         "load": load,
     }
+
+
+_VOLATILE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{4,}")
+
+
+def _cause_key(check: Mapping[str, Any]) -> tuple[str, ...]:
+    """Same operation, same broken expectation, same expected-vs-got: one cause. Ids and long numbers
+    (GUIDs, timestamps, reference numbers) differ between checks that fail for one reason."""
+    cause = check.get("cause") or {}
+    parts = (cause.get("operation", check.get("operation", "")), cause.get("check", check.get("check", "")))
+    got = (cause.get("expected", ""), cause.get("actual", "") or str(check.get("message", "")).split("\n")[0])
+    return (*map(str, parts), *(_VOLATILE.sub("#", str(g)) for g in got))
+
+
+def _cause_of(check: Mapping[str, Any]) -> dict[str, str]:
+    cause = dict(check.get("cause") or {})
+    return {
+        "operation": str(cause.get("operation") or check.get("operation") or ""),
+        "check": str(cause.get("check") or check.get("check") or ""),
+        "expected": str(cause.get("expected") or ""),
+        "actual": str(cause.get("actual") or ""),
+    }
+
+
+def failure_groups(
+    checks: Iterable[Mapping[str, Any]], target: Mapping[str, Any], run: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Failed checks grouped by cause, the most frequent first, each with one way to reproduce it."""
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    for check in checks:
+        if check.get("outcome") != "failed":
+            continue
+        group = groups.setdefault(
+            _cause_key(check),
+            {
+                "cause": _cause_of(check),
+                "count": 0,
+                "checks": [],
+                "id": check.get("id") or check.get("nodeid"),
+                "family": check.get("family"),
+                "provenance": check.get("provenance"),
+                "example": check.get("message", ""),
+                "curl": check.get("curl", ""),
+                "rerun": rerun_command(str(check.get("id") or ""), target, run),
+            },
+        )
+        group["count"] += 1
+        group["checks"].append(check.get("id") or check.get("nodeid"))
+    return sorted(groups.values(), key=lambda g: -int(g["count"]))
+
+
+def rerun_command(check_id: str, target: Mapping[str, Any], run: Mapping[str, Any]) -> str:
+    """``recqual qualify [--target URL | --target-file F] --only ID --seed N``: the failure again in seconds.
+
+    The same target, profile, seed and budget (``--quick``) as the run, one check, no load pass.
+    Credentials are never part of it: they come from the environment or the target file again.
+    """
+    words = ["recqual", "qualify"]
+    if target.get("target_file"):
+        words += ["--target-file", str(target["target_file"])]
+    elif target.get("kind") != "embedded-emulator" and target.get("url"):
+        words += ["--target", str(target["url"])]
+    if target.get("profile"):
+        words += ["--profile", str(target["profile"])]
+    if check_id:
+        words += ["--only", check_id]
+    if run.get("seed") is not None:
+        words += ["--seed", str(run["seed"])]
+    if run.get("quick"):
+        words.append("--quick")
+    return shlex.join(words)
 
 
 def write_summary(summary: Mapping[str, Any], path: Path) -> None:

@@ -89,7 +89,7 @@ def test_latency_beyond_ratio_and_floor_is_a_regression(p95: float, regressed: b
 
 
 def test_wrong_schema_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"recqual\.summary/1"):
+    with pytest.raises(ValueError, match=r"recqual\.summary/2"):
         compare(summary(schema="other"), summary())
 
 

@@ -47,7 +47,7 @@ def test_report_folder_has_every_artifact(quick_qualify: QualifyRun) -> None:
 
 def test_summary_json_is_complete(quick_qualify: QualifyRun) -> None:
     summary = json.loads((quick_qualify.out / "summary.json").read_text())
-    assert summary["schema"] == "recqual.summary/1"
+    assert summary["schema"] == "recqual.summary/2"
     assert summary["verdict"] == "qualified" and summary["reasons"] == []
     assert summary["target"]["kind"] == "embedded-emulator" and summary["target"]["profile"] == "strict"
     assert isinstance(summary["run"]["seed"], int)
