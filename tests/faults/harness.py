@@ -216,7 +216,9 @@ def _run(
     return Run(proc.returncode, doc, time.monotonic() - started, timed_out, output, cmd)
 
 
-def contract_command(target: str, results: Path, seed: int, target_file: Path | None = None) -> list[str]:
+def contract_command(
+    target: str, results: Path, seed: int, target_file: Path | None = None, only: tuple[str, ...] = ()
+) -> list[str]:
     """The documented way to qualify a server quickly (contract/plugin.py options).
 
     With ``target_file`` (a lab, ``tests/labs/deployed.py``) the run uses the declared users and
@@ -246,18 +248,26 @@ def contract_command(target: str, results: Path, seed: int, target_file: Path | 
         "--no-header",
         "-rfE",
         *([] if SHRINK else ["-p", "tests.faults.noshrink"]),
+        *[arg for family in only for arg in ("--only", family)],
     ]
 
 
 def run_contract(
-    target: str, workdir: Path, seed: int, timeout: float = CONTRACT_TIMEOUT_S, *, lab: bool = False
+    target: str,
+    workdir: Path,
+    seed: int,
+    timeout: float = CONTRACT_TIMEOUT_S,
+    *,
+    lab: bool = False,
+    only: tuple[str, ...] = (),
 ) -> Run:
+    """``only``: check families (or ids) to run (``--only``); empty runs the whole suite."""
     results = workdir / "results.json"
     target_file = None
     if lab:
         target_file = workdir / "lab.toml"
         target_file.write_text(LAB_TARGET.format(url=target))
-    command = contract_command(target, results, seed, target_file)
+    command = contract_command(target, results, seed, target_file, only)
     return _run(command, workdir / "contract.out", results, timeout, env=_lab_env() if lab else None)
 
 
