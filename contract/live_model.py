@@ -171,7 +171,6 @@ class LineModel:
     call_id: str | None = None
     far: FarEnd = field(default_factory=FarEnd)
     rec: LiveRec | None = None
-    completed: int = 0
     starts: dict[str, int] = field(default_factory=dict)
     """Every live recording this line carried in the check: id -> ``startedAt`` ticks (server clock)."""
     claimed: set[str] = field(default_factory=set)
@@ -181,7 +180,6 @@ class LineModel:
         """A new walk on the same line (a lab's lines serve every example): no live recording; the far
         end learned so far, the starts and the claimed recordings are kept."""
         self.rec = None
-        self.completed = 0
 
 
 @dataclass
@@ -270,9 +268,7 @@ class LiveModel:
         rec = self.find(rec_id)
         assert rec is not None
         rec.time.halt(sent, received)
-        line = self.lines[rec.line]
-        line.rec = None
-        line.completed += 1
+        self.lines[rec.line].rec = None
         self.stopped.add(rec.rec_id)
         return rec
 

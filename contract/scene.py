@@ -345,12 +345,6 @@ class Scene:
         control.create_user(**body)
         return User(credentials, level, number, device, first, last, numeric)
 
-    def new_line(self, owner: User | None = None) -> Line:
-        """A line nobody else uses; the owner's own line when ``owner`` has one."""
-        if owner is not None and owner.line is not None:
-            return owner.line
-        return Line(f"SEP{self.number()}", self.number(), owner.username if owner else None)
-
     def connect(
         self,
         line: Line,
