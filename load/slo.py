@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,39 @@ class Check:
             "actual": self.actual,
         }
 
+    def gate(self) -> dict[str, Any]:
+        """Every gate, passed or not, for the run's one JUnit file and the report."""
+        breach = self.breach()
+        return {**breach, "passed": self.passed, "unit": self.unit, "sentence": sentence(breach)}
+
+
+_WHAT = {
+    "p95": "p95 of {op}",
+    "p99": "p99 of {op}",
+    "p95_intended": "p95 of {op} from its intended start",
+    "p99_intended": "p99 of {op} from its intended start",
+    "failure_ratio": "the failure ratio of {op}",
+    "min_rps": "the throughput",
+    "race_violations": "the race-invariant violations",
+    "rate_shortfall": "the open model's rate shortfall",
+    "leftover_live": "the recordings left live after clean-up",
+    "exceptions": "the uncaught exceptions",
+    "min_knee_users": "the capacity knee",
+}
+_UNITS = {"min_rps": " req/s", "min_knee_users": " users"}
+
+
+def sentence(breach: Mapping[str, Any]) -> str:
+    """A gate in words, measured value first: "p99 of startRecording was 812 ms, the gate is 500 ms".
+
+    A minimum gate says "at least", so a throughput below its floor never reads as if it were above."""
+    metric, op = str(breach.get("metric", "")), str(breach.get("operation", ""))
+    what = _WHAT.get(metric, f"{metric} of {{op}}" if op != "*" else metric).format(op=op)
+    unit = " ms" if metric.startswith(("p95", "p99")) else _UNITS.get(metric, "")
+    bound = "at least " if metric.startswith("min_") else ""
+    actual, limit = float(breach.get("actual", 0)), float(breach.get("limit", 0))
+    return f"{what} was {actual:g}{unit}, the gate is {bound}{limit:g}{unit}"
+
 
 def evaluate(summary: dict, config: dict) -> list[Check]:
     """Every gate that applies to this summary, passed or not, in a stable order."""
@@ -196,7 +230,7 @@ def apply(summary: dict, config: dict) -> list[Check]:
     """Evaluate and write the verdict into ``summary`` (``slo`` and ``exit_code``); return the checks."""
     checks = evaluate(summary, config)
     breaches = [c.breach() for c in checks if not c.passed]
-    summary["slo"] = {"passed": not breaches, "breaches": breaches}
+    summary["slo"] = {"passed": not breaches, "breaches": breaches, "gates": [c.gate() for c in checks]}
     summary["exit_code"] = EXIT_PASS if not breaches else EXIT_FAIL
     return checks
 

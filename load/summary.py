@@ -77,15 +77,28 @@ def _lookup(response_times: Mapping[Any, int], value: float) -> int:
 
 
 def latency(row: Mapping[str, Any]) -> dict[str, float]:
+    """Percentiles and max of one row. A percentile is a bucket's value, which can sit just above the
+    exact max (1.96 ms is bucket 2.0): it is capped at the max, so p99 never reads above max."""
     times = row.get("response_times") or {}
     n = sum(times.values())
-    return {
-        "p50": percentile(times, n, 0.50),
-        "p95": percentile(times, n, 0.95),
-        "p99": percentile(times, n, 0.99),
-        "p999": percentile(times, n, 0.999),
-        "max": round(float(row.get("max_response_time") or 0), 3),
-    }
+    top = round(float(row.get("max_response_time") or 0), 3)
+    figures = {name: percentile(times, n, q) for name, q in _PERCENTILES}
+    return {**{name: min(value, top) if top else value for name, value in figures.items()}, "max": top}
+
+
+_PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("p999", 0.999))
+
+
+def histogram(row: Mapping[str, Any]) -> dict[str, int]:
+    """Locust's {bucketed ms: count} of one row as compact JSON ({"1.4": 12, "23": 3}, by value).
+
+    Carried into summary.json so that ``recqual diff`` can test a latency change statistically (how
+    many samples, how spread) instead of comparing two bare percentiles."""
+    times = row.get("response_times") or {}
+    merged: dict[float, int] = {}
+    for key, count in times.items():
+        merged[float(key)] = merged.get(float(key), 0) + int(count)
+    return {f"{value:g}": count for value, count in sorted(merged.items()) if count > 0}
 
 
 def build(
@@ -103,6 +116,7 @@ def build(
     workers: int = 0,
     exceptions: int = 0,
     notes: Iterable[str] = (),
+    spawn_rate: float | None = None,
 ) -> dict[str, Any]:
     """The summary without its verdict: ``slo`` and ``exit_code`` are filled in by ``load.slo.apply``.
 
@@ -122,6 +136,7 @@ def build(
         "started": started,
         "duration_s": round(duration_s, 3),
         "users": users,
+        "spawn_rate": spawn_rate,
         "workers": workers,
         "totals": {
             "requests": total_requests,
@@ -168,7 +183,7 @@ def _fold_rows(rows: Iterable[Mapping[str, Any]], duration_s: float) -> _Rows:
             folded.requests += count
             folded.failures += failures
             entry = folded.operations.setdefault(op, {"method": row.get("method", "")})
-            entry.update({"count": count, "failures": failures, **latency(row)})
+            entry.update({"count": count, "failures": failures, **latency(row), "histogram": histogram(row)})
         elif kind == "outcome":
             assert code is not None
             outcomes.setdefault(op, {})[code] = outcomes.get(op, {}).get(code, 0) + count

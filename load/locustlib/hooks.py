@@ -431,6 +431,7 @@ def _summary(environment, knobs: Knobs, scenario: str, notes: list[str]) -> dict
         workers=state.worker_count if isinstance(runner, MasterRunner) else 0,
         exceptions=exceptions,
         notes=notes,
+        spawn_rate=getattr(environment.parsed_options, "spawn_rate", None),
     )
 
 

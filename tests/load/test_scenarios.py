@@ -62,7 +62,8 @@ def run_scenario(scenario, emulator, out_dir, slo_text=None):
     assert result.exit_code == 0, log[-3000:]
     summary = result.summary
     assert summary is not None and summary["scenario"] == scenario
-    assert summary["slo"] == {"passed": True, "breaches": []}
+    assert summary["slo"]["passed"] is True and summary["slo"]["breaches"] == []
+    assert all(gate["passed"] for gate in summary["slo"]["gates"]) and summary["slo"]["gates"]
     assert summary["totals"]["requests"] > 0 and summary["totals"]["failures"] == 0
     assert summary["cleanup"]["leftover_live"] == 0
     assert emulator.live_recordings() == [], "the run left recordings live"
