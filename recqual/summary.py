@@ -1,9 +1,10 @@
 """`summary.json`: every fact of a qualification run, in a stable, versioned shape.
 
 The page (`summary.html`), the pre-upgrade diff and any CI tooling read this file, never the suites'
-raw outputs, so its shape changes only with a new `schema` value. Shape of `recqual.summary/1`:
+raw outputs, so its shape changes only with a new `schema` value (fields are only ever added within
+one). Shape of `recqual.summary/2`:
 
-    schema        "recqual.summary/1"
+    schema        "recqual.summary/2"
     verdict       "qualified" | "not-qualified" | "partial" (qualified, but below --min-coverage)
     reasons       [str]                       why not qualified (empty when qualified)
     coverage      {checks, ran, percent, failed, deviations, skipped, skip_reasons{reason: count},
@@ -22,21 +23,32 @@ raw outputs, so its shape changes only with a new `schema` value. Shape of `recq
                   each with ``assumption``: the A-n text(s) it rests on
     skipped       the checks with outcome "skipped", each with its reason in `message`
     status_codes  {operation: [int]}          every status code observed per operation
-    latency       {operation: {count, p50, p95, p99, max}}   milliseconds, from the load pass
+    latency       {operation: {count, p50, p95, p99, max, histogram{ms: count},
+                   by_scenario{scenario: {count, p95, max, histogram}}}}
+                  milliseconds, over every load scenario that ran the operation; the percentiles are
+                  read from ``histogram`` (Locust's buckets: 0.1 ms below 10 ms, two significant
+                  digits above), capped at ``max`` of the same samples; ``recqual diff`` tests each
+                  scenario's histogram apart (a race's start is not a call-control start)
     races         {rounds, violations, examples}
-    load          {scenario: {exit_code, slo_passed, breaches, report_dir}} | {"skipped": reason}
+    load          {scenario: {exit_code, slo_passed, breaches[{operation, metric, limit, actual,
+                   sentence}], gates[{..., passed, unit, sentence}], report_dir, users, spawn_rate,
+                   duration_s, requests, failures, rps, operations{op: {count, failures, p50, p95,
+                   p99, max}}, errors[{operation, message, occurrences}], notes}} | {"skipped": reason}
+    baseline      (``qualify --baseline`` only) {path, regressions, notes, latency[...]}: the gate
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import specs
+from load.slo import sentence as gate_sentence
 from recqual.assumptions import describe
 
 SCHEMA = "recqual.summary/2"
@@ -76,19 +88,62 @@ def build_matrix(checks: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str
     return matrix
 
 
-def merge_latency(load_summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, float]]:
-    """Latency per operation across the load scenarios; the slowest scenario's figures win."""
-    latency: dict[str, dict[str, float]] = {}
-    for summary in load_summaries.values():
+def histogram_pairs(histogram: Mapping[str, Any] | None) -> list[tuple[float, int]]:
+    """A latency histogram ({"1.4": 12, "23": 3}: bucketed ms -> count) as sorted (ms, count) pairs."""
+    pairs: dict[float, int] = {}
+    for key, count in (histogram or {}).items():
+        try:
+            value, n = float(key), int(count)
+        except (TypeError, ValueError):
+            continue
+        if n > 0 and math.isfinite(value):
+            pairs[value] = pairs.get(value, 0) + n
+    return sorted(pairs.items())
+
+
+def quantile(pairs: Sequence[tuple[float, int]], fraction: float) -> float:
+    """The nearest-rank quantile (the ceil(fraction x n)-th smallest sample) of sorted (ms, count) pairs."""
+    total = sum(count for _, count in pairs)
+    if total <= 0:
+        return 0.0
+    rank = max(1, math.ceil(fraction * total))
+    seen = 0
+    for value, count in pairs:
+        seen += count
+        if seen >= rank:
+            return value
+    return pairs[-1][0]
+
+
+def merge_latency(load_summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Latency per operation over every load scenario that ran it: one histogram (the scenarios'
+    summed; each scenario's is kept too), and p50/p95/p99 read from it, capped at the exact max of the
+    same samples (a bucket can sit a hair above it). Scenarios without histograms (older load
+    summaries): the slowest row wins."""
+    merged: dict[str, dict[str, Any]] = {}
+    for scenario, summary in load_summaries.items():
         for op, stats in (summary.get("operations") or {}).items():
-            name = op.split(" [", 1)[0]
-            if name != op:  # outcome rows ("startRecording [429]") are not separate operations
+            if op.split(" [", 1)[0] != op:  # outcome rows ("startRecording [429]") are not operations
                 continue
-            row = {key: float(stats.get(key) or 0) for key in ("p50", "p95", "p99", "max")}
-            row["count"] = float(stats.get("count") or 0)
-            if name not in latency or row["p95"] > latency[name]["p95"]:
-                latency[name] = row
-    return latency
+            row = merged.setdefault(op, {"count": 0, "max": 0.0, "histogram": {}, "by_scenario": {}})
+            row["count"] += int(stats.get("count") or 0)
+            row["max"] = max(row["max"], float(stats.get("max") or 0))
+            row["by_scenario"][scenario] = {
+                k: stats.get(k) for k in ("count", "p95", "max", "histogram") if stats.get(k) is not None
+            }
+            for key, count in (stats.get("histogram") or {}).items():
+                row["histogram"][key] = row["histogram"].get(key, 0) + int(count)
+            if not stats.get("histogram") and float(stats.get("p95") or 0) >= row.get("p95", 0.0):
+                row.update({k: float(stats.get(k) or 0) for k in ("p50", "p95", "p99")})
+    for row in merged.values():
+        pairs = histogram_pairs(row["histogram"])
+        row["histogram"] = {f"{value:g}": count for value, count in pairs}
+        if pairs:
+            for name, fraction in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+                row[name] = min(quantile(pairs, fraction), row["max"] or math.inf)
+        for name in ("p50", "p95", "p99"):
+            row.setdefault(name, 0.0)
+    return {op: merged[op] for op in sorted(merged)}
 
 
 def merge_status_codes(
@@ -193,7 +248,8 @@ def verdict_reasons(
     for scenario, summary in load_summaries.items():
         slo = summary.get("slo") or {}
         if slo.get("passed") is False:
-            reasons.append(f"load scenario {scenario}: {len(slo.get('breaches') or [])} SLO breach(es)")
+            said = "; ".join(gate_sentence(b) for b in slo.get("breaches") or [])
+            reasons.append(f"load scenario {scenario}: {said or 'an SLO gate failed'}")
         elif summary.get("exit_code") not in (0, None):
             reasons.append(f"load scenario {scenario} failed (exit code {summary.get('exit_code')})")
     if races.get("violations"):
@@ -222,15 +278,7 @@ def build_summary(
     if load_skipped:
         load = {"skipped": load_skipped}
     else:
-        load = {
-            scenario: {
-                "exit_code": summary.get("exit_code"),
-                "slo_passed": (summary.get("slo") or {}).get("passed"),
-                "breaches": (summary.get("slo") or {}).get("breaches") or [],
-                "report_dir": summary.get("report_dir"),
-            }
-            for scenario, summary in load_summaries.items()
-        }
+        load = {scenario: load_section(summary) for scenario, summary in load_summaries.items()}
     return {
         "schema": SCHEMA,
         "verdict": verdict,
@@ -253,6 +301,33 @@ def build_summary(
         "latency": merge_latency(load_summaries),
         "races": races,
         "load": load,
+    }
+
+
+def load_section(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """One load scenario as the report shows it: how it ran (users, spawn rate, rate), its gates (each
+    with its sentence), per-operation latency and errors by cause."""
+    slo = summary.get("slo") or {}
+    totals = summary.get("totals") or {}
+    operations = {
+        op: {k: stats.get(k) for k in ("count", "failures", "p50", "p95", "p99", "max")}
+        for op, stats in sorted((summary.get("operations") or {}).items())
+    }
+    return {
+        "exit_code": summary.get("exit_code"),
+        "slo_passed": slo.get("passed"),
+        "breaches": [{**b, "sentence": gate_sentence(b)} for b in slo.get("breaches") or []],
+        "gates": list(slo.get("gates") or []),
+        "report_dir": summary.get("report_dir"),
+        "users": summary.get("users"),
+        "spawn_rate": summary.get("spawn_rate"),
+        "duration_s": summary.get("duration_s"),
+        "requests": totals.get("requests"),
+        "failures": totals.get("failures"),
+        "rps": totals.get("rps"),
+        "operations": operations,
+        "errors": list(summary.get("failures") or [])[:10],
+        "notes": list(summary.get("notes") or []),
     }
 
 
