@@ -402,5 +402,23 @@ def rerun_command(check_id: str, target: Mapping[str, Any], run: Mapping[str, An
     return shlex.join(words)
 
 
+_PROGRESS_ONLY = re.compile(r"^[.sFExX]*(\s*\[\s*\d+%\])?$")
+
+
+def contract_log(raw: str, checks: Iterable[Mapping[str, Any]]) -> str:
+    """contract.log as a person reads it: one line per check (outcome, seconds, stable id, and the
+    first line of why for anything but a pass), then pytest's own output without its progress dots
+    (with the progress plugin each dot landed on a line of its own: 300 lines of ".")."""
+    lines = []
+    for check in checks:
+        outcome = str(check.get("outcome") or "?").upper()
+        why = str(check.get("message") or "").strip().split("\n", 1)[0][:200]
+        seconds = float(check.get("duration_s") or 0)
+        line = f"{outcome:<9} {seconds:6.2f}s  {check.get('id') or check.get('nodeid')}"
+        lines.append(line + (f"  -- {why}" if why and outcome != "PASSED" else ""))
+    kept = [line for line in raw.splitlines() if line.strip() and not _PROGRESS_ONLY.match(line.strip())]
+    return "\n".join([*lines, "", "-- pytest output --", *kept, ""])
+
+
 def write_summary(summary: Mapping[str, Any], path: Path) -> None:
     path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")

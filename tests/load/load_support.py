@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
+RECORDINGS_PATH = "/fw/Apps/Recorder/WebAPI/Recordings"
 
 
 def free_port() -> int:
@@ -121,12 +122,19 @@ class EmulatorProcess:
         self._log.close()
 
 
+def _is_get_recording(path: str) -> bool:
+    rest = path.split("?", 1)[0].removeprefix(RECORDINGS_PATH + "/")
+    return rest != path.split("?", 1)[0] and rest != "" and "/" not in rest
+
+
 class Proxy:
     """A loopback reverse proxy in front of ``upstream`` that can lie, or guard, deterministically.
 
     - ``rewrite_first_429``: the first 429 answer to a startRecording (``POST .../LiveRecordings[/]``)
       becomes ``201 {"id": <fresh GUID>}``: a server that lets two racing starts win, exactly once.
     - ``tls``: (certificate, key) files: the proxy speaks HTTPS.
+    - ``get_recording_delay_s`` (settable while it runs): getRecording (``GET .../Recordings/{id}``, not
+      its ``/Media``) answers this much later: a server that got slower at one operation.
     - ``guard_control_plane``: ``GET /_emulator/health`` passes (the emulator stays provable), every other
       ``/_emulator`` request answers 403 and is recorded in ``control_attempts``: a run that may not use
       the control plane must leave that list empty.
@@ -143,6 +151,7 @@ class Proxy:
         self.upstream_host, port = upstream.removeprefix("http://").split(":")
         self.upstream_port = int(port)
         self.rewritten = 0
+        self.get_recording_delay_s = 0.0
         self.control_attempts: list[str] = []
         self._lock = threading.Lock()
         proxy = self
@@ -172,6 +181,8 @@ class Proxy:
                     for k, v in self.headers.items()
                     if k.lower() not in ("host", "connection", "content-length", "accept-encoding")
                 }
+                if proxy.get_recording_delay_s and self.command == "GET" and _is_get_recording(self.path):
+                    time.sleep(proxy.get_recording_delay_s)
                 upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=30)
                 try:
                     upstream.request(self.command, self.path, body=body, headers=headers)
