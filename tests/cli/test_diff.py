@@ -285,3 +285,88 @@ def test_cli_diff_of_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "no such summary file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- examples/nightly-qualify.yml: the workflow a customer copies must run as written -------------------
+NIGHTLY = Path(__file__).resolve().parents[2] / "examples" / "nightly-qualify.yml"
+STAGING_SECRETS = {"UCX_QUAL_ADMIN_PASSWORD": "lab-admin-pw", "UCX_QUAL_BASE_PASSWORD": "lab-base-pw"}
+"""The workflow's secrets, as the lab emulator (tests/emulator/sites/lab.toml) knows them."""
+
+
+def nightly_job() -> tuple[dict[str, str], dict[str, str]]:
+    """(the job's environment with the secrets filled in, step name -> its shell script)."""
+    import yaml
+
+    job = yaml.safe_load(NIGHTLY.read_text())["jobs"]["qualify"]
+    env = {name: STAGING_SECRETS[name] for name in job["env"]}  # a KeyError: a secret the lab lacks
+    steps = {step["name"]: step["run"] for step in job["steps"] if "name" in step and "run" in step}
+    return env, steps
+
+
+def run_step(script: str, cwd: Path, env: dict[str, str], url: str) -> subprocess.CompletedProcess[str]:
+    """One workflow step under bash, in a checkout-like folder, the target's URL overridden to the lab."""
+    from tests.labs.deployed import lab_environment
+
+    full = {**lab_environment(), **env, "RECQUAL_TARGET": url}
+    return subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def checkout(tmp_path: Path) -> Path:
+    """The files the workflow reads, where a checkout puts them."""
+    folder = tmp_path / "checkout"
+    (folder / "examples").mkdir(parents=True)
+    source = NIGHTLY.parent / "staging-target.toml"
+    (folder / "examples" / "staging-target.toml").write_text(source.read_text())
+    return folder
+
+
+def test_the_nightly_workflow_names_only_secrets_its_target_file_reads(tmp_path: Path) -> None:
+    """The job's env is exactly the target file's password_env names: nothing set that recqual refuses
+    (RECQUAL_PASSWORD without RECQUAL_USER was a usage error), nothing the file needs left unset."""
+    import tomllib
+
+    env, steps = nightly_job()
+    target = tomllib.loads((NIGHTLY.parent / "staging-target.toml").read_text())
+    assert set(env) == {role["password_env"] for role in target["credentials"].values()}
+    qualify = steps["Qualify staging"]
+    assert qualify.startswith(
+        "recqual qualify --target-file examples/staging-target.toml --profile documented"
+    )
+    from tests.labs.deployed import deployed_emulator
+
+    with deployed_emulator(tmp_path) as lab:
+        preflight = run_step(
+            qualify.replace("recqual qualify", "recqual check-target").split(" --out")[0],
+            checkout(tmp_path),
+            env,
+            lab.url,
+        )
+    assert preflight.returncode == 0, preflight.stderr
+
+
+@pytest.mark.slow
+def test_the_nightly_workflow_runs_as_written_against_the_lab(tmp_path: Path) -> None:
+    """Its qualify step, word for word, then its diff step without and with a baseline (about 3 min)."""
+    from tests.labs.deployed import deployed_emulator
+
+    env, steps = nightly_job()
+    folder = checkout(tmp_path)
+    with deployed_emulator(tmp_path) as lab:
+        qualified = run_step(steps["Qualify staging"], folder, env, lab.url)
+    assert qualified.returncode == 0, qualified.stdout[-2000:] + qualified.stderr[-2000:]
+    first = run_step(steps["Compare with the release baseline"], folder, env, lab.url)
+    assert first.returncode == 0 and "no ci/baseline-summary.json yet" in first.stdout
+    (folder / "ci").mkdir()
+    (folder / "ci" / "baseline-summary.json").write_text(
+        (folder / "reports/nightly/summary.json").read_text()
+    )
+    same = run_step(steps["Compare with the release baseline"], folder, env, lab.url)
+    assert same.returncode == 0 and "no regression" in same.stdout, same.stdout
