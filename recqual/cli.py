@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from recqual import __version__
-from recqual.diff import compare
+from recqual import diff as diff_cli
 from recqual.errors import RecqualError, ToolMissing, UsageError
 from recqual.preflight import describe, run_preflight
 from recqual.qualify import PROFILES, QualifyOptions, qualify
-from recqual.summary import load_json
 from recqual.target_config import TargetConfig, resolve
 
 EXIT_BROKEN = 4
@@ -92,14 +91,7 @@ def build_parser() -> Parser:
     )
 
     d = commands.add_parser("diff", help="compare two summary.json files (e.g. before/after an upgrade)")
-    d.add_argument("baseline", type=Path)
-    d.add_argument("current", type=Path)
-    d.add_argument(
-        "--latency-ratio",
-        type=float,
-        default=1.2,
-        help="a p95/p99 that grows by more than this factor (and 5 ms) is a regression",
-    )
+    diff_cli.add_arguments(d)
     return parser
 
 
@@ -219,24 +211,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    documents = []
-    for path in (args.baseline, args.current):
-        if not path.is_file():
-            raise UsageError(f"no such summary file: {path}")
-        try:
-            documents.append(load_json(path))
-        except ValueError as exc:
-            raise UsageError(f"{path} is not JSON: {exc}") from None
-    try:
-        diff = compare(*documents, latency_ratio=args.latency_ratio)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    for line in diff.regressions:
-        print(f"REGRESSION  {line}")
-    for line in diff.notes:
-        print(f"note        {line}")
-    print("no regression" if diff.exit_code == 0 else f"{len(diff.regressions)} regression(s)")
-    return diff.exit_code
+    return diff_cli.run(args)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
