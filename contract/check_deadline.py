@@ -16,6 +16,7 @@ race checks send from worker threads, and the limit is the check's, not the thre
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -41,10 +42,19 @@ class _Limit:
     check: str = ""
     seconds: float = math.inf
     deadline: float = math.inf
+    serial: int = 0
+    """Which check this is (0: none): what the client's per-check memory is keyed by."""
 
 
 _current = _Limit()
 _lock = threading.Lock()
+_serials = itertools.count(1)
+
+
+def serial() -> int:
+    """An id of the running check, new for each check; 0 outside checks (set-up, clean-up)."""
+    with _lock:
+        return _current.serial
 
 
 def remaining() -> float:
@@ -71,7 +81,7 @@ def limit(seconds: float, check: str) -> Iterator[None]:
     """The requests sent inside the block belong to ``check``, which may take ``seconds``."""
     global _current
     with _lock:
-        _current = _Limit(check, seconds, time.monotonic() + seconds)
+        _current = _Limit(check, seconds, time.monotonic() + seconds, next(_serials))
     try:
         yield
     finally:

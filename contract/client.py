@@ -311,6 +311,10 @@ class ClientConfig:
     transport: httpx.BaseTransport | None = None
     json_limit: int = JSON_LIMIT
     media_limit: int = MEDIA_LIMIT
+    unusable: dict[int, str] = field(default_factory=dict)
+    """check -> why: a check that got an unusable answer sends nothing more (a breaker for the check).
+    It has failed; what it would still send only feeds Hypothesis' shrinking, which re-ran a
+    state machine 600 times, re-reading the endless body each time (85 s and 800 MB for one check)."""
     _http: httpx.Client | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -436,11 +440,15 @@ class ApiClient:
         breaker and is a :class:`TargetError`, an unusable body an :class:`UnusableAnswer`: never a
         traceback, never an unbounded read."""
         started = time.monotonic()
+        check = check_deadline.serial()
+        unusable = self.config.unusable.get(check, "")
         try:
-            response = self._send(request, operation)
+            if not unusable:
+                response = self._send(request, operation)
         except _Unusable as exc:
-            self._record(operation, request, None, time.monotonic() - started, curl, files, json, content)
-            raise UnusableAnswer(f"{operation}: {exc}", operation=operation, curl=curl) from None
+            unusable = str(exc)
+            if check:  # the check failed on it: its further requests would only feed Hypothesis' shrinking
+                self.config.unusable[check] = f"not sent: earlier in this check {operation} {unusable}"
         except (httpx.TransportError, _DeadlineExceeded) as exc:
             self._record(operation, request, None, time.monotonic() - started, curl, files, json, content)
             check_deadline.guard(operation, curl)  # cut short by the check's limit: not the server's fault
@@ -452,6 +460,9 @@ class ApiClient:
                 operation=operation,
                 curl=curl,
             ) from None
+        if unusable:  # raised out here: no exception context keeps the frames (and the body) alive
+            self._record(operation, request, None, time.monotonic() - started, curl, files, json, content)
+            raise UnusableAnswer(f"{operation}: {unusable}", operation=operation, curl=curl)
         self._record(operation, request, response, time.monotonic() - started, curl, files, json, content)
         return Reply(operation, self.role, response, curl, self.config.redactor)
 
@@ -562,6 +573,7 @@ def _read_capped(response: httpx.Response, limit: int, deadline: float, budget: 
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > limit:
+            body.clear()  # Hypothesis keeps failing examples' tracebacks: they must not hold 64 MiB each
             how = (
                 "an endless chunked body?"
                 if "chunked" in response.headers.get("transfer-encoding", "")
