@@ -66,7 +66,11 @@ def embedded_emulator(*, db: Path | None = None, log: Path | None = None) -> Ite
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(log.open("ab")) if log is not None else subprocess.DEVNULL
         try:
-            process = subprocess.Popen(command, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL)
+            # Its own session: a terminal's Ctrl-C must not stop it before the suite has stopped the
+            # recordings it started there; the ``finally`` below stops it, by PID, after that.
+            process = subprocess.Popen(
+                command, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         except OSError as exc:
             raise TargetError(f"cannot start the embedded emulator: {exc}") from exc
         try:

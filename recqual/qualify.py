@@ -4,6 +4,14 @@ Both suites run as child processes. The conformance suite is pytest (Schemathesi
 the process); the load pass is Locust, which monkey-patches the whole process with gevent and so must
 never share one with anything else. The parent only orchestrates, reads their machine-readable
 results and writes the report, which keeps a crashing or hanging suite from taking the verdict with it.
+
+Bounded in time whatever the server does: the preflight has its own 15 s deadline, each check a time
+limit (``contract/check_deadline.py``), each child a timeout, and the whole run a deadline
+(``RUN_DEADLINE_S``, or ``RECQUAL_RUN_DEADLINE_S``) past which the running child is stopped and the
+verdict says so. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is acted on once: the children are asked to
+stop what they started (they run in their own sessions, so only recqual signals them, exactly once),
+a partial report marked ``aborted`` is written, and the exit code is 4; further signals during that
+clean-up are ignored rather than becoming a second traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib.metadata
+import math
 import os
 import platform
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +42,7 @@ from recqual.summary import build_summary, load_json, write_summary
 from recqual.target_config import TargetConfig, child_arguments
 
 PROFILES = ("strict", "documented", "read-only")
-EXIT_CODES = {"qualified": 0, "not-qualified": 1, "partial": 3}
+EXIT_CODES = {"qualified": 0, "not-qualified": 1, "partial": 3, "aborted": 4}
 ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
 """The preflight.json the children read: what the parent learnt, so they never probe differently."""
 TargetKind = Literal["embedded-emulator", "emulator", "server"]
@@ -43,6 +53,51 @@ CLEANUP_GRACE_S = 20.0
 LOAD_CLEANUP_GRACE_S = 90.0
 """The load pass's sweep on a lab or across workers can take up to 75 s (load/README.md)."""
 LOAD_TIMEOUT_S = 10 * 60
+RUN_DEADLINE_S = {True: 20 * 60, False: 60 * 60}
+"""The whole run, by ``--quick``: a clean quick run takes about a minute, a full one a few on a lab."""
+ENV_RUN_DEADLINE = "RECQUAL_RUN_DEADLINE_S"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Aborted(BaseException):
+    """A stop signal arrived. A ``BaseException``, like ``KeyboardInterrupt``: no ``except Exception``
+    on the way may swallow it, and every ``finally`` (children, emulator) runs."""
+
+    def __init__(self, signame: str) -> None:
+        super().__init__(signame)
+        self.signame = signame
+
+
+@contextlib.contextmanager
+def stop_signals_once() -> Iterator[None]:
+    """The first SIGINT/SIGTERM/SIGHUP raises ``Aborted``; later ones are ignored while clean-up runs
+    (a second Ctrl-C used to interrupt the clean-up itself, with a second traceback)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[str] = []
+
+    def first_only(signum: int, _frame: object) -> None:
+        if not seen:
+            seen.append(signal.Signals(signum).name)
+            raise Aborted(seen[0])
+
+    previous = {sig: signal.signal(sig, first_only) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_deadline_s(quick: bool) -> float:
+    """The run's deadline in seconds: ``RECQUAL_RUN_DEADLINE_S`` when set (tests, slow labs)."""
+    value = os.environ.get(ENV_RUN_DEADLINE, "")
+    try:
+        given = float(value) if value else 0.0
+    except ValueError:
+        given = 0.0
+    return given if given > 0 and math.isfinite(given) else float(RUN_DEADLINE_S[quick])
 
 
 @dataclass
@@ -79,6 +134,14 @@ class RunContext:
     out: Path
     env: dict[str, str]
     preflight: Preflight
+    deadline: float = math.inf
+    """``time.monotonic()`` value the whole run must end by."""
+    problems: list[str] = field(default_factory=list)
+    """What broke the run itself (a child stopped at the deadline): reasons of the verdict."""
+
+    def left(self, cap: float) -> float:
+        """Seconds a step may take: ``cap``, or less when the run's deadline comes first."""
+        return max(0.0, min(cap, self.deadline - time.monotonic()))
 
 
 def default_out_dir() -> Path:
@@ -116,6 +179,8 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
         "-p",
         "recqual.pytest_progress",
         "-p",
+        "contract.check_deadline",  # a time limit per check (the client keeps it); before the plugin
+        "-p",
         "contract.plugin",
         "--pyargs",
         "contract",
@@ -143,10 +208,15 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
 
 
 def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -> tuple[int | None, dict]:
-    """Run the conformance suite; returns pytest's exit code and its results document."""
+    """Run the conformance suite; returns pytest's exit code and its results document.
+
+    A watchdog stops the suite at the run's deadline even when it prints nothing (a silent hang);
+    the child has its own session, so a terminal's Ctrl-C reaches it only through ``interrupt``.
+    """
     results = ctx.out / "contract-results.json"
     log_path = ctx.out / "contract.log"
-    started = time.monotonic()
+    limit = ctx.left(CONTRACT_TIMEOUT_S)
+    overran = threading.Event()
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
             contract_command(ctx, options),
@@ -156,34 +226,58 @@ def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -
             env=ctx.env,
             text=True,
             bufsize=1,
+            start_new_session=True,
         )
-        assert process.stdout is not None
+        watchdog = threading.Timer(limit, _stop_overrun, (process, overran))
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            for line in process.stdout:
-                if line.startswith(PREFIX):
-                    done, total, failed = (int(part) for part in line.split()[1:4])
-                    progress.count("checks", done, total, failed)
-                else:
-                    log.write(line)
-                if time.monotonic() - started > CONTRACT_TIMEOUT_S:
-                    process.kill()
-                    minutes = CONTRACT_TIMEOUT_S // 60
-                    progress.note(f"the conformance suite ran over {minutes} minutes: stopped")
-                    break
-        finally:
-            if process.poll() is None and sys.exc_info()[0] is not None:
+            _relay(process, log, progress)
+        except BaseException:
+            # Keep reading while it stops: its interrupted-run summary must not fill the pipe and block it.
+            drain = threading.Thread(target=_relay, args=(process, log, None), daemon=True)
+            drain.start()
+            if process.poll() is None:
                 interrupt(process)  # the suite stops what it started, then must not outlive recqual
+            drain.join(timeout=5)
+            raise
+        finally:
+            watchdog.cancel()
         code = process.wait()
+    if overran.is_set():
+        ctx.problems.append(
+            f"the conformance suite ran over {limit / 60:.1f} minutes (the run's deadline): stopped"
+        )
+        progress.note(ctx.problems[-1])
     progress.note(f"conformance suite finished (pytest exit code {code}); log: {log_path}")
     if not results.is_file():
         return code, {"checks": []}
     return code, load_json(results)
 
 
+def _relay(process: subprocess.Popen[str], log: Any, progress: Progress | None) -> None:
+    """The suite's output: progress lines to the counter (when there is one), the rest to the log."""
+    assert process.stdout is not None
+    with contextlib.suppress(ValueError, OSError):  # the pipe or the log closed under a drain thread
+        for line in process.stdout:
+            if not line.startswith(PREFIX):
+                log.write(line)
+            elif progress is not None:
+                done, total, failed = (int(part) for part in line.split()[1:4])
+                progress.count("checks", done, total, failed)
+
+
+def _stop_overrun(process: subprocess.Popen[Any], overran: threading.Event) -> None:
+    if process.poll() is None:
+        overran.set()
+        interrupt(process)
+
+
 def interrupt(process: subprocess.Popen[Any], grace_s: float = CLEANUP_GRACE_S) -> None:
     """Stop a suite the way Ctrl-C does: SIGINT first, so it stops the recordings it started (the
     contract's scene clean-up, the load pass's sweep); SIGKILL only if it is still there after
-    ``grace_s``. A terminal's Ctrl-C already reached it; a SIGTERM sent to recqual alone did not."""
+    ``grace_s``. The children run in their own sessions: this is the one SIGINT they get (a second
+    one, from the terminal, used to interrupt their clean-up half-way)."""
     with contextlib.suppress(ProcessLookupError):
         process.send_signal(signal.SIGINT)
     try:
@@ -224,8 +318,14 @@ def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_di
     return command
 
 
-def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> dict[str, dict[str, Any]]:
-    summaries: dict[str, dict[str, Any]] = {}
+def run_load(
+    ctx: RunContext,
+    options: QualifyOptions,
+    progress: Progress,
+    summaries: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Each scenario in turn, its summary added to ``summaries`` as it ends (an abort keeps those)."""
+    summaries = {} if summaries is None else summaries
     for scenario in LOAD_SCENARIOS:
         run_dir = ctx.out / "load" / scenario
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -237,12 +337,15 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=ctx.env,
+                start_new_session=True,  # signalled by recqual only, once (see ``interrupt``)
             )
+            limit = ctx.left(LOAD_TIMEOUT_S)
             try:
-                code = process.wait(timeout=LOAD_TIMEOUT_S)
+                code = process.wait(timeout=limit)
             except subprocess.TimeoutExpired:
-                interrupt(process)
+                interrupt(process, LOAD_CLEANUP_GRACE_S)
                 code = -1
+                ctx.problems.append(f"load scenario {scenario} ran over {limit / 60:.1f} minutes: stopped")
             finally:
                 if process.poll() is None:  # interrupted: its sweep stops what it started
                     interrupt(process, LOAD_CLEANUP_GRACE_S)
@@ -255,13 +358,39 @@ def run_load(ctx: RunContext, options: QualifyOptions, progress: Progress) -> di
     return summaries
 
 
+@dataclass
+class _Run:
+    """What a run has got so far: a stop signal turns exactly this into the partial report."""
+
+    deadline: float
+    phase: str = "preflight"
+    out: Path | None = None
+    ctx: RunContext | None = None
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    clock: float = field(default_factory=time.monotonic)
+    contract_exit: int | None = None
+    contract: dict[str, Any] = field(default_factory=lambda: {"checks": []})
+    load_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    load_skipped: str | None = None
+
+
 def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[int, Path]:
-    """Run a whole qualification; returns the exit code (0/1/3, ``EXIT_CODES``) and the report folder.
+    """Run a whole qualification; returns the exit code (``EXIT_CODES``) and the report folder.
 
     A given target is preflighted before anything is written, so a target that cannot be qualified
     as configured costs one line and exit code 2 (`PreflightError`), not an empty report folder.
+    A stop signal ends it with a partial report marked aborted and exit code 4.
     """
     progress = progress or Progress(phases=4)
+    state = _Run(deadline=time.monotonic() + run_deadline_s(options.quick))
+    with stop_signals_once():
+        try:
+            return _qualify(options, progress, state)
+        except Aborted as stop:
+            return _aborted(stop.signame, options, progress, state)
+
+
+def _qualify(options: QualifyOptions, progress: Progress, state: _Run) -> tuple[int, Path]:
     config = options.config
     profile_hint = options.profile or ("strict" if config.embedded else "documented")
     early: Preflight | None = None
@@ -270,32 +399,39 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
         progress.phase("preflight", config.url)
     out = (options.out or default_out_dir()).absolute()  # children run elsewhere: one meaning for all
     out.mkdir(parents=True, exist_ok=True)
+    state.out = out
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    started = dt.datetime.now(dt.UTC)
-    clock = time.monotonic()
-
     if early is None:
         progress.phase("preflight", "starting the embedded emulator")
     with resolved_target(config, out) as config:
         pre = early or run_preflight(config, profile=profile_hint, started_emulator=True)
-        ctx = run_context(options, config, pre, early is None, seed, out)
+        ctx = state.ctx = run_context(options, config, pre, early is None, seed, out)
+        ctx.deadline = state.deadline
         announce(ctx, progress)
+        state.phase = "conformance suite"
         progress.phase("conformance suite", f"seed {seed}{', quick' if options.quick else ''}")
-        contract_exit, contract = run_contract(ctx, options, progress)
-        load_skipped = why_no_load(ctx, options)
-        if load_skipped:
-            progress.phase("load pass", f"skipped: {load_skipped}")
-            load_summaries: dict[str, dict[str, Any]] = {}
+        state.contract_exit, state.contract = run_contract(ctx, options, progress)
+        state.load_skipped = why_no_load(ctx, options)
+        if state.load_skipped:
+            progress.phase("load pass", f"skipped: {state.load_skipped}")
         else:
+            state.phase = "load pass"
             progress.phase("load pass", ", ".join(LOAD_SCENARIOS))
-            load_summaries = run_load(ctx, options, progress)
-
+            run_load(ctx, options, progress, state.load_summaries)
+    state.phase = "report"
     progress.phase("report", str(out))
+    return report(_summary(state, options), out, progress), out
+
+
+def _summary(state: _Run, options: QualifyOptions) -> dict[str, Any]:
+    """The summary of what ran; the run's own problems (a deadline) are reasons of the verdict."""
+    assert state.ctx is not None
+    ctx = state.ctx
     run = {
-        "started": started.isoformat(timespec="seconds"),
+        "started": state.started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - clock, 1),
-        "seed": seed,
+        "duration_s": round(time.monotonic() - state.clock, 1),
+        "seed": ctx.seed,
         "quick": options.quick,
         "versions": versions(),
     }
@@ -304,16 +440,47 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
             "url": ctx.target.url,
             "kind": ctx.target.kind,
             "profile": ctx.profile,
-            "preflight": pre.to_json(),
+            "preflight": ctx.preflight.to_json(),
         },
         run=run,
-        contract=contract,
-        contract_exit=contract_exit,
-        load_summaries=load_summaries,
-        load_skipped=load_skipped,
+        contract=state.contract,
+        contract_exit=state.contract_exit,
+        load_summaries=state.load_summaries,
+        load_skipped=state.load_skipped,
         min_coverage=options.min_coverage,
     )
-    return report(summary, out, progress), out
+    if ctx.problems:
+        summary["reasons"] = ctx.problems + summary["reasons"]
+        if summary["verdict"] != "not-qualified":
+            summary["verdict"] = "not-qualified"
+            summary["verdict_line"] = "NOT " + summary["verdict_line"].replace("PARTIAL", "QUALIFIED")
+    return summary
+
+
+def _aborted(signame: str, options: QualifyOptions, progress: Progress, state: _Run) -> tuple[int, Path]:
+    """A stop signal: the children already stopped what they started (their ``finally`` blocks ran on
+    the way here); what ran so far becomes a report marked aborted. One line says so; exit code 4."""
+    what = f"interrupted by {signame} during the {state.phase}"
+    if state.ctx is None or state.out is None:
+        print(f"recqual: {what}: nothing was written", file=sys.stderr, flush=True)
+        return EXIT_CODES["aborted"], state.out or Path(".")
+    results = state.out / "contract-results.json"
+    if not state.contract.get("checks") and results.is_file():  # the suite wrote what it ran as it stopped
+        with contextlib.suppress(ValueError, OSError):
+            state.contract = load_json(results)
+    summary = _summary(state, options)
+    cover = summary["coverage"]
+    summary["verdict"] = "aborted"
+    summary["aborted"] = {"signal": signame, "phase": state.phase}
+    summary["reasons"] = [f"the run was {what}: no verdict", *summary["reasons"]]
+    summary["verdict_line"] = (
+        f"ABORTED: {what}; {cover['ran']}/{cover['checks']} checks had run, {cover['failed']} failed"
+    )
+    write_summary(summary, state.out / "summary.json")
+    write_html(summary, state.out / "summary.html")
+    print(f"recqual: {what}: partial report in {state.out}", file=sys.stderr, flush=True)
+    print(summary["verdict_line"], flush=True)
+    return EXIT_CODES["aborted"], state.out
 
 
 def run_context(
@@ -350,6 +517,8 @@ def why_no_load(ctx: RunContext, options: QualifyOptions) -> str | None:
         return "the read-only profile sends only GET requests; the load pass starts recordings"
     if options.skip_load:
         return "skipped with --skip-load"
+    if ctx.left(math.inf) <= 0:
+        return "the run's deadline passed during the conformance suite"
     usable = set(ctx.preflight.usable_lines)
     if not ctx.preflight.control_allowed and not any(ln.label in usable for ln in ctx.config.standing_lines):
         return 'no usable [[lines]] with call = "standing" in the target file, and no emulator'
