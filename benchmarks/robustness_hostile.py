@@ -71,7 +71,7 @@ def _preflight_row(mode: str, work: Path) -> Row:
 
 
 def _proxy_row(case: ProxyCase, upstream: str, work: Path) -> Row:
-    folder = work / case.misbehave
+    folder = work / f"proxy-{case.misbehave}"
     folder.mkdir()
     with proxy(case, upstream, folder) as url:
         run = run_measured(qualify_command(url, "--skip-load", "--allow-reset"), folder)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -283,11 +284,12 @@ def _tree_rss(root: psutil.Process) -> int:
 
 def excerpt(measured: Measured, fragments: tuple[str, ...]) -> str:
     """The console line that says what the server did (the first with a fragment), shortened."""
-    for line in measured.console.splitlines():
-        if any(fragment in line for fragment in fragments):
-            return line.strip()[:160]
-    lines = measured.stderr.strip().splitlines()
-    return lines[-1][:160] if lines else ""
+    lines = [line for line in measured.console.splitlines() if any(f in line for f in fragments)]
+    lines = lines or measured.stderr.strip().splitlines()[-1:]
+    if not lines:
+        return ""
+    text = re.sub(r"http://127\.0\.0\.1:\d+", "<target>", lines[0].strip()).removeprefix("recqual: error: ")
+    return text.replace("/fw/Apps/Recorder/WebAPI/", "")[:220]
 
 
 def wait_port_free(port: int, timeout: float = 10) -> bool:
