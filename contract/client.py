@@ -569,11 +569,13 @@ def _read_capped(response: httpx.Response, limit: int, deadline: float, budget: 
     announced = response.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > limit:
         raise _Unusable(f"{status} (Content-Length {announced}); read no further")
-    body = bytearray()
+    chunks: list[bytes] = []  # not a growing bytearray: its re-allocations briefly hold twice the cap
+    size = 0
     for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > limit:
-            body.clear()  # Hypothesis keeps failing examples' tracebacks: they must not hold 64 MiB each
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            chunks.clear()  # Hypothesis keeps failing examples' tracebacks: they must not hold 64 MiB each
             how = (
                 "an endless chunked body?"
                 if "chunked" in response.headers.get("transfer-encoding", "")
@@ -582,7 +584,7 @@ def _read_capped(response: httpx.Response, limit: int, deadline: float, budget: 
             raise _Unusable(f"{status}; read no further" + (f" ({how})" if how else ""))
         if time.monotonic() > deadline:
             raise _DeadlineExceeded(f"body still arriving after {budget:g}s")
-    return bytes(body)
+    return b"".join(chunks)
 
 
 def _refuse_deep_json(response: httpx.Response) -> None:
