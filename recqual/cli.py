@@ -62,6 +62,23 @@ def build_parser() -> Parser:
         metavar="PCT",
         help="a qualified run where fewer than PCT%% of the checks ran is PARTIAL (exit 3)",
     )
+    q.add_argument(
+        "--only",
+        action="append",
+        metavar="PATTERN",
+        help="run only these checks: a family (filters), family/operation (auth/getRecording), a check id "
+        "from the report, or a glob; repeatable or comma-separated; no load pass",
+    )
+    q.add_argument("--exclude", action="append", metavar="PATTERN", help="leave these checks out (as --only)")
+    q.add_argument(
+        "--max-failures", type=int, metavar="N", help="stop the conformance suite after N failed checks"
+    )
+    q.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SUMMARY_JSON",
+        help="an earlier summary.json: a regression against it (recqual diff's rules) makes the run exit 1",
+    )
 
     c = commands.add_parser("check-target", help="the preflight alone: what the server is, what would run")
     _target_options(c)
@@ -169,6 +186,8 @@ def cmd_qualify(args: argparse.Namespace) -> int:
     if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
         raise UsageError(f"--min-coverage is a percentage from 0 to 100, got {args.min_coverage:g}")
     config = _config(args)
+    if args.max_failures is not None and args.max_failures < 1:
+        raise UsageError("--max-failures must be a positive whole number")
     options = QualifyOptions(
         config=config,
         profile=args.profile,
@@ -178,9 +197,17 @@ def cmd_qualify(args: argparse.Namespace) -> int:
         allow_reset=args.allow_reset,
         skip_load=args.skip_load,
         min_coverage=args.min_coverage,
+        only=_patterns(args.only),
+        exclude=_patterns(args.exclude),
+        max_failures=args.max_failures,
+        baseline=args.baseline,
     )
     code, _ = qualify(options)
     return code
+
+
+def _patterns(given: list[str] | None) -> list[str]:
+    return [p.strip() for value in given or [] for p in value.split(",") if p.strip()]
 
 
 def cmd_check_target(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ suite. Only the process this module started is ever stopped.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -60,7 +61,9 @@ def embedded_emulator(*, db: Path | None = None, log: Path | None = None) -> Ite
     """Run the emulator for the duration of the block; yields its base URL (`http://127.0.0.1:PORT`)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # --exit-with-parent: it ends by itself if recqual is killed (kill -9 included), so nothing is orphaned
     command = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--exit-with-parent", str(os.getpid())]
     if db is not None:
         command += ["--db", str(db)]
     with contextlib.ExitStack() as stack:

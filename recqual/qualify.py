@@ -33,12 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from load import plan as load_plan
+from recqual.diff import apply_gate, gate, read_summary
 from recqual.embedded import embedded_emulator
 from recqual.html import write_html
+from recqual.junit import write_junit
 from recqual.preflight import EMULATOR_SERVICE, Preflight, run_preflight
 from recqual.progress import Progress
 from recqual.pytest_progress import PREFIX
-from recqual.summary import build_summary, load_json, write_summary
+from recqual.summary import build_summary, contract_log, load_json, write_summary
 from recqual.target_config import TargetConfig, child_arguments
 
 PROFILES = ("strict", "documented", "read-only")
@@ -46,7 +49,6 @@ EXIT_CODES = {"qualified": 0, "not-qualified": 1, "partial": 3, "aborted": 4}
 ENV_PREFLIGHT = "RECQUAL_PREFLIGHT"
 """The preflight.json the children read: what the parent learnt, so they never probe differently."""
 TargetKind = Literal["embedded-emulator", "emulator", "server"]
-LOAD_SCENARIOS = ("call-control", "races")
 CONTRACT_TIMEOUT_S = 30 * 60
 CLEANUP_GRACE_S = 20.0
 """How long an interrupted suite may take to stop what it started before it is killed."""
@@ -110,6 +112,12 @@ class QualifyOptions:
     allow_reset: bool = False
     skip_load: bool = False
     min_coverage: float | None = None
+    only: list[str] = field(default_factory=list)
+    """``--only``: check ids, families or globs (``contract/check_ids.py``); no load pass then."""
+    exclude: list[str] = field(default_factory=list)
+    max_failures: int | None = None
+    baseline: Path | None = None
+    """``--baseline``: an earlier summary.json this run is gated against (``recqual diff``'s rules)."""
     extra_contract_args: list[str] = field(default_factory=list)
 
 
@@ -202,6 +210,10 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
     ]
     if options.quick:
         command.append("--quick")
+    command += [arg for pattern in options.only for arg in ("--only", pattern)]
+    command += [arg for pattern in options.exclude for arg in ("--exclude", pattern)]
+    if options.max_failures is not None:
+        command += ["--max-failures", str(options.max_failures)]
     if ctx.config.max_rps is not None:
         command += ["--max-rps", str(ctx.config.max_rps)]
     return command + options.extra_contract_args
@@ -252,7 +264,11 @@ def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -
     progress.note(f"conformance suite finished (pytest exit code {code}); log: {log_path}")
     if not results.is_file():
         return code, {"checks": []}
-    return code, load_json(results)
+    document = load_json(results)
+    with contextlib.suppress(OSError, ValueError):  # the raw log stays if it cannot be rewritten
+        raw = log_path.read_text(encoding="utf-8")
+        log_path.write_text(contract_log(raw, document.get("checks") or []), encoding="utf-8")
+    return code, document
 
 
 def _relay(process: subprocess.Popen[str], log: Any, progress: Progress | None) -> None:
@@ -287,35 +303,23 @@ def interrupt(process: subprocess.Popen[Any], grace_s: float = CLEANUP_GRACE_S) 
         process.wait(timeout=5)
 
 
-def load_users(ctx: RunContext, scenario: str) -> int:
-    """Users per scenario: on the emulator a fixed few; on a lab one per usable standing-call line
-    (call-control keeps every one busy), three per line for races (groups of K=3 share a line)."""
-    if ctx.preflight.control_allowed:
-        return 4 if scenario == "call-control" else 6
-    standing = {ln.label for ln in ctx.config.standing_lines} & set(ctx.preflight.usable_lines)
-    per_line = 1 if scenario == "call-control" else 3
-    return max(1, len(standing)) * per_line
-
-
 def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_dir: Path) -> list[str]:
-    run_time = "6s" if options.quick else "20s"
-    users = str(load_users(ctx, scenario))
-    command = [
+    """``python -m load SCENARIO``: the target's arguments, then ``load/plan.py``'s shape for this run
+    (users per usable standing-call line on a lab; the Locust knobs come last, after ``--``)."""
+    standing = {ln.label for ln in ctx.config.standing_lines} & set(ctx.preflight.usable_lines)
+    users = load_plan.users(scenario, control=ctx.preflight.control_allowed, standing_lines=len(standing))
+    return [
         sys.executable,
         "-m",
         "load",
         scenario,
         *child_arguments(ctx.config),
-        "--users",
-        users,
-        "--spawn-rate",
-        users,
-        "--run-time",
-        run_time,
-        "--out-dir",
-        str(run_dir),
+        *load_plan.command_args(scenario, quick=options.quick, users=users, out_dir=run_dir),
     ]
-    return command
+
+
+def load_scenarios(ctx: RunContext, options: QualifyOptions) -> tuple[str, ...]:
+    return load_plan.scenarios(options.quick, control=ctx.preflight.control_allowed)
 
 
 def run_load(
@@ -326,7 +330,7 @@ def run_load(
 ) -> dict[str, dict[str, Any]]:
     """Each scenario in turn, its summary added to ``summaries`` as it ends (an abort keeps those)."""
     summaries = {} if summaries is None else summaries
-    for scenario in LOAD_SCENARIOS:
+    for scenario in load_scenarios(ctx, options):
         run_dir = ctx.out / "load" / scenario
         run_dir.mkdir(parents=True, exist_ok=True)
         progress.note(f"load scenario {scenario} ...")
@@ -392,6 +396,7 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
 
 def _qualify(options: QualifyOptions, progress: Progress, state: _Run) -> tuple[int, Path]:
     config = options.config
+    baseline = read_summary(options.baseline) if options.baseline else None  # unusable: exit 2, nothing run
     profile_hint = options.profile or ("strict" if config.embedded else "documented")
     early: Preflight | None = None
     if config.url is not None:  # a target that cannot be qualified costs one line, nothing printed before it
@@ -416,11 +421,14 @@ def _qualify(options: QualifyOptions, progress: Progress, state: _Run) -> tuple[
             progress.phase("load pass", f"skipped: {state.load_skipped}")
         else:
             state.phase = "load pass"
-            progress.phase("load pass", ", ".join(LOAD_SCENARIOS))
+            progress.phase("load pass", ", ".join(load_scenarios(ctx, options)))
             run_load(ctx, options, progress, state.load_summaries)
     state.phase = "report"
     progress.phase("report", str(out))
-    return report(_summary(state, options), out, progress), out
+    summary = _summary(state, options)
+    if baseline is not None and options.baseline is not None:
+        apply_gate(summary, gate(baseline, summary), options.baseline)
+    return report(summary, out, progress), out
 
 
 def _summary(state: _Run, options: QualifyOptions) -> dict[str, Any]:
@@ -441,6 +449,8 @@ def _summary(state: _Run, options: QualifyOptions) -> dict[str, Any]:
             "kind": ctx.target.kind,
             "profile": ctx.profile,
             "preflight": ctx.preflight.to_json(),
+            **({"target_file": str(ctx.config.target_file)} if ctx.config.target_file else {}),
+            **({"allow_reset": True} if options.allow_reset else {}),
         },
         run=run,
         contract=state.contract,
@@ -477,6 +487,7 @@ def _aborted(signame: str, options: QualifyOptions, progress: Progress, state: _
         f"ABORTED: {what}; {cover['ran']}/{cover['checks']} checks had run, {cover['failed']} failed"
     )
     write_summary(summary, state.out / "summary.json")
+    write_junit(state.out / "junit.xml", summary)
     write_html(summary, state.out / "summary.html")
     print(f"recqual: {what}: partial report in {state.out}", file=sys.stderr, flush=True)
     print(summary["verdict_line"], flush=True)
@@ -517,6 +528,8 @@ def why_no_load(ctx: RunContext, options: QualifyOptions) -> str | None:
         return "the read-only profile sends only GET requests; the load pass starts recordings"
     if options.skip_load:
         return "skipped with --skip-load"
+    if options.only:
+        return "--only selects conformance checks"
     if ctx.left(math.inf) <= 0:
         return "the run's deadline passed during the conformance suite"
     usable = set(ctx.preflight.usable_lines)
@@ -528,6 +541,7 @@ def why_no_load(ctx: RunContext, options: QualifyOptions) -> str | None:
 def report(summary: dict[str, Any], out: Path, progress: Progress) -> int:
     """Write summary.json and the page; the verdict line goes last, on stdout. Returns the exit code."""
     write_summary(summary, out / "summary.json")
+    write_junit(out / "junit.xml", summary)
     write_html(summary, out / "summary.html")
     progress.note(f"report: {out / 'summary.html'}")
     for reason in summary["reasons"]:

@@ -393,6 +393,8 @@ def rerun_command(check_id: str, target: Mapping[str, Any], run: Mapping[str, An
         words += ["--target", str(target["url"])]
     if target.get("profile"):
         words += ["--profile", str(target["profile"])]
+    if target.get("allow_reset"):
+        words.append("--allow-reset")
     if check_id:
         words += ["--only", check_id]
     if run.get("seed") is not None:
