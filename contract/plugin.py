@@ -52,8 +52,10 @@ API_OF = {
 }
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser)
+    if pluginmanager.get_plugin("contract.check_deadline") is None:  # `pytest contract` alone: a limit too
+        pluginmanager.import_plugin("contract.check_deadline")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -270,6 +272,8 @@ def _session(config: pytest.Config, settings: TargetConfig, *, started: bool) ->
         breaker=Breaker(),
         log=ExchangeLog(),
         redactor=Redactor(),
+        json_limit=settings.max_json_bytes,
+        media_limit=settings.max_media_bytes,
     )
     api = ApiClient(client_config)
     for role, credentials in settings.credentials.items():

@@ -6,6 +6,7 @@ one). Shape of `recqual.summary/2`:
 
     schema        "recqual.summary/2"
     verdict       "qualified" | "not-qualified" | "partial" (qualified, but below --min-coverage)
+                  | "aborted" (a stop signal: ``aborted {signal, phase}`` says when; no verdict either way)
     reasons       [str]                       why not qualified (empty when qualified)
     coverage      {checks, ran, percent, failed, deviations, skipped, skip_reasons{reason: count},
                    min_coverage}             what ran: the verdict's second half

@@ -14,6 +14,8 @@ The target file (TOML; every key optional except ``[target] url``)::
     max_rps = 5                          # the conformance suite's request-rate cap
     retention_days = 90                  # the server's retention; otherwise a safe window
     request_timeout_s = 10
+    max_json_bytes = 16777216            # the largest JSON answer read (default 16 MiB); bigger is a failure
+    max_media_bytes = 67108864           # the largest MP3 download read (default 64 MiB)
 
     [credentials.l10]                    # Complete Management; also l2, l1 and l0 (no rights)
     username = "qual-admin"
@@ -56,7 +58,19 @@ ENV_TARGET_FILE = "RECQUAL_TARGET_FILE"
 DEFAULT_REQUEST_TIMEOUT_S = 10.0
 
 _TOP_KEYS = {"target", "credentials", "lines"}
-_TARGET_KEYS = {"url", "tls_verify", "max_rps", "retention_days", "request_timeout_s"}
+_TARGET_KEYS = {
+    "url",
+    "tls_verify",
+    "max_rps",
+    "retention_days",
+    "request_timeout_s",
+    "max_json_bytes",
+    "max_media_bytes",
+}
+DEFAULT_MAX_JSON_BYTES = 16 * 2**20
+DEFAULT_MAX_MEDIA_BYTES = 64 * 2**20
+"""Response size caps: a listing of 10,000 recordings is ~5 MiB of JSON, an hour of 64 kbit/s MP3 ~28 MiB;
+anything larger from a test target is more likely a broken server than a real answer."""
 _CREDENTIAL_KEYS = {"username", "password", "password_env"}
 _LINE_KEYS = {"deviceName", "directoryNumber", "role", "call", "remoteParty", "direction"}
 _ROLE_ALIASES = {"admin": "l10"}
@@ -124,6 +138,8 @@ class TargetConfig:
     retention_days: int | None = None
     max_rps: float | None = None
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+    max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
     source: str = "embedded emulator"
     target_file: Path | None = None
 
@@ -237,6 +253,8 @@ class _FileTarget:
     max_rps: float | None = None
     retention_days: int | None = None
     request_timeout_s: float | None = None
+    max_json_bytes: int | None = None
+    max_media_bytes: int | None = None
 
 
 def _target_section(data: Mapping[str, Any], path: Path) -> _FileTarget:
@@ -253,6 +271,10 @@ def _target_section(data: Mapping[str, Any], path: Path) -> _FileTarget:
         raise ConfigError(f"{where}.retention_days must be >= 1, got {retention}")
     if timeout is not None and not 0 < timeout <= 600:
         raise ConfigError(f"{where}.request_timeout_s must be in (0, 600], got {timeout}")
+    caps = {key: _typed(section, key, (int,), where) for key in ("max_json_bytes", "max_media_bytes")}
+    for key, value in caps.items():
+        if value is not None and not 65536 <= value <= 2**31:
+            raise ConfigError(f"{where}.{key} must be between 65536 and 2147483648 bytes, got {value}")
     tls = section.get("tls_verify")
     return _FileTarget(
         url=normalise_url(url, key=f"{where}.url") if url is not None else None,
@@ -262,6 +284,7 @@ def _target_section(data: Mapping[str, Any], path: Path) -> _FileTarget:
         max_rps=float(rps) if rps is not None else None,
         retention_days=retention,
         request_timeout_s=float(timeout) if timeout is not None else None,
+        **caps,
     )
 
 
@@ -428,6 +451,8 @@ def resolve(
         retention_days=section.retention_days,
         max_rps=max_rps if max_rps is not None else section.max_rps,
         request_timeout_s=section.request_timeout_s or DEFAULT_REQUEST_TIMEOUT_S,
+        max_json_bytes=section.max_json_bytes or DEFAULT_MAX_JSON_BYTES,
+        max_media_bytes=section.max_media_bytes or DEFAULT_MAX_MEDIA_BYTES,
         source=source,
         target_file=path,
     )

@@ -118,6 +118,8 @@ def test_no_target_means_the_embedded_emulator() -> None:
             "no [credentials.l2]",
         ),
         ('[target]\nurl = "https://x"\ntls_verify = "missing.pem"\n', {}, "no CA bundle file"),
+        ('[target]\nurl = "https://x"\nmax_json_bytes = 10\n', {}, "max_json_bytes must be between"),
+        ('[target]\nurl = "https://x"\nmax_media_bytes = "big"\n', {}, "max_media_bytes must be an integer"),
         ("not toml [", {}, "not valid TOML"),
         ('[target]\nurl = "https://x"\n', {"RECQUAL_PASSWORD": "p"}, "RECQUAL_USER is not"),
     ],
@@ -183,3 +185,13 @@ def test_a_standing_calls_far_end_may_be_declared_with_its_names(tmp_path: Path)
     )
     with pytest.raises(ConfigError, match="remoteParty: unknown key 'number'"):
         resolve(target_file=path, env={}, cwd=tmp_path)
+
+
+def test_response_size_caps_default_and_can_be_set(tmp_path: Path) -> None:
+    default = resolve(target_file=write(tmp_path, '[target]\nurl = "https://x"\n'), env={}, cwd=tmp_path)
+    assert (default.max_json_bytes, default.max_media_bytes) == (16 * 2**20, 64 * 2**20)
+    path = write(
+        tmp_path, '[target]\nurl = "https://x"\nmax_json_bytes = 1048576\nmax_media_bytes = 200000000\n'
+    )
+    config = resolve(target_file=path, env={}, cwd=tmp_path)
+    assert (config.max_json_bytes, config.max_media_bytes) == (1048576, 200000000)
