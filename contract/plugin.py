@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from contract import results_file
+from contract import check_deadline, results_file
 from contract.check_ids import check_id, matches, selected
 from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
 from contract.emulator_control import ControlPlane
@@ -55,7 +55,7 @@ API_OF = {
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser)
     if pluginmanager.get_plugin("contract.check_deadline") is None:  # `pytest contract` alone: a limit too
-        pluginmanager.import_plugin("contract.check_deadline")
+        pluginmanager.register(check_deadline, "contract.check_deadline")
 
 
 def pytest_configure(config: pytest.Config) -> None:
