@@ -16,6 +16,7 @@ error (always one line on stderr, never a traceback), 3 partial (qualified, but 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import shutil
 import signal
@@ -31,6 +32,7 @@ from recqual import diff as diff_cli
 from recqual.errors import RecqualError, ToolMissing, UsageError
 from recqual.preflight import describe, run_preflight
 from recqual.qualify import PROFILES, QualifyOptions, qualify
+from recqual.summary import FAMILIES
 from recqual.target_config import TargetConfig, resolve
 
 EXIT_BROKEN = 4
@@ -207,7 +209,17 @@ def cmd_qualify(args: argparse.Namespace) -> int:
 
 
 def _patterns(given: list[str] | None) -> list[str]:
-    return [p.strip() for value in given or [] for p in value.split(",") if p.strip()]
+    """Comma-separated or repeated patterns; each must start with a check family (or a glob of one),
+    so a typo is one line and exit 2 now, not a run of zero checks (the suite checks whole ids)."""
+    patterns = [p.strip() for value in given or [] for p in value.split(",") if p.strip()]
+    for pattern in patterns:
+        family = pattern.split("/", 1)[0].split("[", 1)[0].lower()
+        if not any(fnmatch.fnmatchcase(known, family) for known in FAMILIES):
+            raise UsageError(
+                f"{pattern!r} names no check family; a pattern starts with one of {', '.join(FAMILIES)} "
+                "(e.g. filters, auth/getRecording, races/startRecording/concurrent-starts-one-201-others-429)"
+            )
+    return patterns
 
 
 def cmd_check_target(args: argparse.Namespace) -> int:

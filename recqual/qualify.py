@@ -36,6 +36,7 @@ from typing import Any, Literal
 from load import plan as load_plan
 from recqual.diff import apply_gate, gate, read_summary
 from recqual.embedded import embedded_emulator
+from recqual.errors import UsageError
 from recqual.html import write_html
 from recqual.junit import write_junit
 from recqual.preflight import EMULATOR_SERVICE, Preflight, run_preflight
@@ -416,6 +417,7 @@ def _qualify(options: QualifyOptions, progress: Progress, state: _Run) -> tuple[
         state.phase = "conformance suite"
         progress.phase("conformance suite", f"seed {seed}{', quick' if options.quick else ''}")
         state.contract_exit, state.contract = run_contract(ctx, options, progress)
+        refuse_unknown_selection(state.contract_exit, state.contract, out / "contract.log")
         state.load_skipped = why_no_load(ctx, options)
         if state.load_skipped:
             progress.phase("load pass", f"skipped: {state.load_skipped}")
@@ -520,6 +522,17 @@ def announce(ctx: RunContext, progress: Progress) -> None:
     for row in pre.capabilities:
         if not row.runs:
             progress.note(f"skipped: {row.family}: {row.why}")
+
+
+def refuse_unknown_selection(code: int | None, contract: dict[str, Any], log: Path) -> None:
+    """An ``--only`` pattern no check id matches is the user's typo: one line and exit 2, as for any
+    other bad flag, rather than a NOT QUALIFIED run of zero checks."""
+    if code != 4 or contract.get("checks"):
+        return
+    with contextlib.suppress(OSError):
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if "no check id matches" in line:
+                raise UsageError(line.removeprefix("ERROR: ").strip())
 
 
 def why_no_load(ctx: RunContext, options: QualifyOptions) -> str | None:

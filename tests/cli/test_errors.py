@@ -52,6 +52,9 @@ def test_unreachable_target_exits_2_with_one_line_and_writes_nothing(tmp_path: P
         (("qualify", "--target-file", "missing.toml"), "target file not found"),
         (("frobnicate",), "invalid choice"),
         (("report", "--allure", "nowhere"), "no Allure results"),
+        (("qualify", "--only", "racez"), "'racez' names no check family"),
+        (("qualify", "--max-failures", "0"), "--max-failures must be a positive"),
+        (("qualify", "--baseline", "missing.json"), "no such summary file"),
     ],
 )
 def test_usage_errors_are_one_line(args: tuple[str, ...], fragment: str, tmp_path: Path) -> None:
@@ -105,3 +108,13 @@ def test_emulator_command_serves_the_control_plane(tmp_path: Path) -> None:
         for _ in range(50):
             httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
             time.sleep(0.1)
+
+
+def test_an_only_id_that_matches_no_check_is_exit_2_with_the_suites_line(tmp_path: Path) -> None:
+    """A whole id with a typo passes the family test; the suite's collection refuses it, and qualify
+    says so in one line with exit 2 instead of a NOT QUALIFIED run of zero checks."""
+    result = run_cli("qualify", "--quick", "--only", "races/startRecording/nope", "--out", "r", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert (
+        result.stderr.strip().splitlines()[-1].startswith("recqual: error: --only races/startRecording/nope")
+    )
