@@ -184,6 +184,7 @@ _SKIP_REASONS: tuple[tuple[str, str], ...] = (
     ('call = "none"', "need a no-call line"),
     ('call = "standing"', "need a standing-call line"),
     ("retention_days", "need a declared retention"),
+    ("one owner only", "need a second upload owner"),
 )
 """Skip messages grouped into the few causes a person can act on (the first match wins)."""
 
