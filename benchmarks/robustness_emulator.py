@@ -33,6 +33,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from recqual.embedded import stop as stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
 HEALTH = b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\n\r\n"
@@ -85,12 +88,7 @@ def emulator() -> Iterator[int]:
             raise RuntimeError("the emulator did not listen within 30 s")
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)  # the one terminate-then-kill, by PID (recqual/embedded.py)
 
 
 # --- raw HTTP --------------------------------------------------------------------------------------
