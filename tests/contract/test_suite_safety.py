@@ -142,6 +142,7 @@ def test_read_only_profile_sends_only_gets(emulator: str, tmp_path: Path) -> Non
     assert skipped, "write checks are skipped with a reason"
 
 
+@pytest.mark.slow  # every CI run: tests/hostile (stall-30s, reset, endless-chunked) through qualify
 @pytest.mark.parametrize("mode", ["stall", "reset", "trickle"])
 def test_never_hangs(mode: str, tmp_path: Path) -> None:
     """A server that stalls, resets or trickles: the run ends fast, red, and says why."""

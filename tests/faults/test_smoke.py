@@ -18,6 +18,7 @@ a broken server (a 401 nobody sends, a boundary nobody probes, bytes nobody hash
 the families expected to catch it (``--only``); the full matrix runs every family against every fault."""
 
 
+@pytest.mark.slow  # every CI run: test_variants.py's stacked variants pass through the same proxy
 @pytest.mark.timeout(CONTRACT_TIMEOUT_S + 60)
 def test_proxy_is_transparent() -> None:
     result = clean(DEFAULT_SEED, via_proxy=True)
