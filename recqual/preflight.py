@@ -23,7 +23,7 @@ import json
 import operator
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import accumulate, count
 from pathlib import Path
@@ -367,7 +367,11 @@ _LEVEL_PROBES: dict[str, list[tuple[str, set[int], str]]] = {
     # role: [(path, statuses the level allows, provenance)]; only documented differences are errors.
     "l10": [(LIVE, {200}, "documented")],
     "l2": [(LIVE, {403}, "documented"), (f"{RECORDINGS}?pageSize=1", {200}, "documented")],
-    "l1": [(LIVE, {403}, "documented"), (f"{RECORDINGS}?pageSize=1", {403}, "A-15")],
+    "l1": [
+        (LIVE, {403}, "documented"),
+        (f"{RECORDINGS}?pageSize=1", {403}, "A-15"),
+        (f"{LIVE}/Mine", {200}, "A-15"),
+    ],
     "l0": [(LIVE, {403}, "documented"), (f"{LIVE}/Mine", {403}, "A-15")],
 }
 
@@ -381,29 +385,53 @@ def check_roles(
     checks: list[RoleCheck] = []
     warnings: list[str] = []
     for role, credentials in config.credentials.items():
-        states: list[str] = []
-        for path, allowed, provenance in _LEVEL_PROBES[role]:
-            answer = probe.send("GET", path, auth=credentials.basic())
-            if answer.status == 401:
-                raise PreflightError(
-                    f"role {role} ({credentials.username}, from {credentials.source}) is refused: "
-                    f"{answer.describe()}; check its password"
-                )
-            if answer.status in allowed:
-                continue
-            said = f"level {LEVELS[role]} ({ROLE_NAMES[role]})"
-            message = (
-                f"role {role} ({credentials.username}) does not act as {said}: {answer.describe()}, "
-                f"expected {'/'.join(map(str, sorted(allowed)))}"
-            )
-            if provenance == "documented" and auth_enforced:
-                raise PreflightError(message + "; fix the role in the target file")
-            states.append(f"{message} ({provenance}: reported as a deviation)")
+        answers = [
+            (probe.send("GET", path, auth=credentials.basic()), allowed, provenance)
+            for path, allowed, provenance in _LEVEL_PROBES[role]
+        ]
+        if all(answer.status == 401 for answer, _, _ in answers):
+            raise PreflightError(_refused(role, credentials.username, credentials.source, answers[0][0]))
+        states = [
+            _level_state(role, credentials.username, answer, allowed, provenance, auth_enforced=auth_enforced)
+            for answer, allowed, provenance in answers
+            if answer.status not in allowed
+        ]
         warnings.extend(states)
         checks.append(
             RoleCheck(role, credentials.username, "level-differs" if states else "ok", "; ".join(states))
         )
     return checks, warnings
+
+
+def _refused(role: str, username: str, source: str, answer: Answer) -> str:
+    text = f"role {role} ({username}, from {source}) is refused: {answer.describe()}; check its password"
+    if not any(200 in allowed for _, allowed, _ in _LEVEL_PROBES[role]):
+        # level 0 may make no request at all: a wrong password and a 401-for-403 server look alike
+        text += (
+            f" (if it is right, the server answers 401 where the reference says 403 (section 5): remove "
+            f"[credentials.{role}] to qualify the rest, and report it)"
+        )
+    return text
+
+
+def _level_state(
+    role: str, username: str, answer: Answer, allowed: Iterable[int], provenance: str, *, auth_enforced: bool
+) -> str:
+    """A probe answered outside the role's level: the file's mistake (exit 2) when a documented level
+    differs on a server that enforces authentication; otherwise the server's, for the auth checks to
+    judge. A 401 to credentials another probe accepted is the server's too (forbidden sent as 401)."""
+    said = f"level {LEVELS[role]} ({ROLE_NAMES[role]})"
+    message = (
+        f"role {role} ({username}) does not act as {said}: {answer.describe()}, "
+        f"expected {'/'.join(map(str, sorted(allowed)))}"
+    )
+    if answer.status == 401:
+        return (
+            message + " (401 to credentials the server accepted on another request: the auth checks judge it)"
+        )
+    if provenance == "documented" and auth_enforced:
+        raise PreflightError(message + "; fix the role in the target file")
+    return f"{message} ({provenance}: reported as a deviation)"
 
 
 def check_control_plane(probe: Probe) -> str:

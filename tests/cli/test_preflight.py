@@ -11,6 +11,7 @@ import base64
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -224,3 +225,33 @@ def test_a_server_that_ignores_credentials_is_qualified_not_turned_away(tmp_path
         server.shutdown()
     assert result.returncode == 0, result.stderr
     assert "without credentials (401 expected)" in result.stdout
+
+
+def test_a_server_answering_401_for_403_is_qualified_not_turned_away(tmp_path: Path) -> None:
+    """A lab whose server sends 401 where the reference says 403: a role with a request it may make
+    proves its password there, so the preflight warns and the auth checks judge the server; level 0
+    may make no request, so there a wrong password and this server look alike, and the message says so."""
+    from tests.faults.harness import start_emulator, start_proxy
+    from tests.labs.deployed import ADMIN_PASSWORD, ADMIN_PASSWORD_ENV, LAB_TARGET
+
+    env = {ADMIN_PASSWORD_ENV: ADMIN_PASSWORD}
+    emulator = start_emulator(tmp_path, lab=True)
+    try:
+        proxy = start_proxy("forbidden-as-401", emulator.url, tmp_path, lab=True)
+        try:
+            lab = LAB_TARGET.format(url=proxy.url)
+            (tmp_path / "lab.toml").write_text(lab)
+            with_l0 = run_cli("check-target", "--target-file", "lab.toml", cwd=tmp_path, env=env)
+            without_l0 = lab.replace("[credentials.l0]", "[credentials.unused]")
+            without_l0 = re.sub(r"\[credentials\.unused\][^\[]*", "", without_l0)
+            without_l0 = re.sub(r'\[\[lines\]\][^\[]*role = "l0"[^\[]*', "", without_l0)
+            (tmp_path / "lab.toml").write_text(without_l0)
+            result = run_cli("check-target", "--target-file", "lab.toml", cwd=tmp_path, env=env)
+        finally:
+            proxy.stop()
+    finally:
+        emulator.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "401 to credentials the server accepted on another request" in result.stdout + result.stderr
+    assert with_l0.returncode == 2
+    assert "remove [credentials.l0] to qualify the rest" in with_l0.stderr
