@@ -250,7 +250,7 @@ def recqual_run(request: pytest.FixtureRequest) -> Iterator[RecqualRun]:
         started = settings.url is None
         if started:  # the embedded emulator: the same launcher as `recqual qualify`'s, on a throw-away db
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="recqual-emulator-")))
-            settings = settings.with_url(
+            settings = settings.for_embedded_emulator(
                 stack.enter_context(
                     embedded_emulator(db=workdir / "emulator.db", log=workdir / "emulator.log")
                 )

@@ -43,7 +43,7 @@ from recqual.preflight import EMULATOR_SERVICE, Preflight, run_preflight
 from recqual.progress import Progress
 from recqual.pytest_progress import PREFIX
 from recqual.summary import build_summary, contract_log, load_json, write_summary
-from recqual.target_config import TargetConfig, child_arguments
+from recqual.target_config import EMBEDDED_ADMIN_SOURCE, TargetConfig, child_arguments
 
 PROFILES = ("strict", "documented", "read-only")
 EXIT_CODES = {"qualified": 0, "not-qualified": 1, "partial": 3, "aborted": 4}
@@ -172,7 +172,7 @@ def resolved_target(config: TargetConfig, out: Path) -> Iterator[TargetConfig]:
         yield config
         return
     with embedded_emulator(log=out / "emulator.log") as url:
-        yield config.with_url(url)
+        yield config.for_embedded_emulator(url)
 
 
 def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
@@ -572,4 +572,6 @@ def child_environment(config: TargetConfig) -> dict[str, str]:
     l10 = config.role("l10")
     if l10 is not None and l10.source.startswith("environment"):
         env["RECQUAL_USER"] = l10.username
+    if l10 is not None and l10.source == EMBEDDED_ADMIN_SOURCE:  # the emulator this run started
+        env["RECQUAL_USER"], env["RECQUAL_PASSWORD"] = l10.username, l10.password
     return env

@@ -126,6 +126,11 @@ class LineSpec:
         return f"{self.device_name}/{self.directory_number}"
 
 
+EMULATOR_SEEDED_ADMIN = ("admin", "admin")
+"""The emulator's seeded level-10 user (reference section 7); used only on an emulator this run started."""
+EMBEDDED_ADMIN_SOURCE = "the embedded emulator's seeded admin"
+
+
 @dataclass(frozen=True)
 class TargetConfig:
     """Where the run sends traffic, as whom, on which lines, within which limits."""
@@ -164,6 +169,14 @@ class TargetConfig:
     def with_url(self, url: str) -> TargetConfig:
         """The same configuration pointed at ``url`` (the embedded emulator, once it is started)."""
         return replace(self, url=url)
+
+    def for_embedded_emulator(self, url: str) -> TargetConfig:
+        """Pointed at the emulator this run started; without a level-10 user, its seeded ``admin``
+        (reference section 7), so a read-only run, which may not create users, still has one."""
+        if "l10" in self.credentials:
+            return self.with_url(url)
+        admin = RoleCredentials("l10", *EMULATOR_SEEDED_ADMIN, source=EMBEDDED_ADMIN_SOURCE)
+        return replace(self, url=url, credentials={**self.credentials, "l10": admin})
 
 
 def ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:

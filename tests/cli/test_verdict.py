@@ -6,6 +6,11 @@ end-to-end runs (test_qualify_e2e.py, test_lab_qualify.py) check the same line o
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from recqual.summary import build_summary
@@ -62,3 +67,34 @@ def test_a_failure_is_not_qualified_whatever_the_coverage() -> None:
     assert summary["verdict_line"].startswith(
         "NOT QUALIFIED: 11/11 checks ran (100%), 1 failed, 0 deviations"
     )
+
+
+def test_a_read_only_run_below_min_coverage_is_partial_exit_3(tmp_path: Path) -> None:
+    """The embedded emulator in read-only: writes are skipped, so few checks run; the verdict says so
+    (the seeded admin is the run's level-10 user: a read-only run may not create users)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECQUAL_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recqual",
+            "qualify",
+            "--quick",
+            "--profile",
+            "read-only",
+            "--min-coverage",
+            "90",
+            "--out",
+            "ro",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("PARTIAL: ") and "read-only profile" in last and "below --min-coverage 90%" in last
+    summary = json.loads((tmp_path / "ro" / "summary.json").read_text())
+    assert summary["verdict"] == "partial" and summary["coverage"]["percent"] < 90
