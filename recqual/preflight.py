@@ -381,16 +381,38 @@ def check_roles(
 ) -> tuple[list[RoleCheck], list[str]]:
     """Each role authenticates and acts at its declared level. Where the server does not enforce
     authentication at all, a level it does not enforce either is the server's fault, not the file's:
-    then it is a warning, and the auth checks judge it."""
-    checks: list[RoleCheck] = []
-    warnings: list[str] = []
-    for role, credentials in config.credentials.items():
-        answers = [
+    then it is a warning, and the auth checks judge it.
+
+    A role is refused (exit 2) only when every probe answers 401 and nothing shows the server sends
+    401 where 403 is due: when another role's credentials got a 401 on one path and were accepted on
+    another, an all-401 role (level 0 may make no request at all) is that same server bug as likely
+    as a wrong password, so it is kept, said, and left to the auth checks."""
+    probed = {
+        role: [
             (probe.send("GET", path, auth=credentials.basic()), allowed, provenance)
             for path, allowed, provenance in _LEVEL_PROBES[role]
         ]
-        if all(answer.status == 401 for answer, _, _ in answers):
+        for role, credentials in config.credentials.items()
+    }
+    refused = {role for role, answers in probed.items() if all(a.status == 401 for a, _, _ in answers)}
+    confuses = any(
+        any(a.status == 401 for a, _, _ in answers) for role, answers in probed.items() if role not in refused
+    )
+    checks: list[RoleCheck] = []
+    warnings: list[str] = []
+    for role, answers in probed.items():
+        credentials = config.credentials[role]
+        if role in refused and not confuses:
             raise PreflightError(_refused(role, credentials.username, credentials.source, answers[0][0]))
+        if role in refused:
+            note = (
+                f"role {role} ({credentials.username}) got 401 on every request; this server answers 401 "
+                "where 403 is due for other roles, so its password cannot be told apart: the auth checks "
+                "judge it"
+            )
+            warnings.append(note)
+            checks.append(RoleCheck(role, credentials.username, "unverified", note))
+            continue
         states = [
             _level_state(role, credentials.username, answer, allowed, provenance, auth_enforced=auth_enforced)
             for answer, allowed, provenance in answers
