@@ -133,7 +133,7 @@ class Target:
 
 
 @dataclass
-class RunContext:
+class QualifyRun:
     """One run's facts, passed to every step: where, as whom (config), what the server can do."""
 
     config: TargetConfig
@@ -175,7 +175,7 @@ def resolved_target(config: TargetConfig, out: Path) -> Iterator[TargetConfig]:
         yield config.for_embedded_emulator(url)
 
 
-def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
+def contract_command(ctx: QualifyRun, options: QualifyOptions) -> list[str]:
     out = ctx.out
     command = [
         sys.executable,
@@ -220,7 +220,7 @@ def contract_command(ctx: RunContext, options: QualifyOptions) -> list[str]:
     return command + options.extra_contract_args
 
 
-def run_contract(ctx: RunContext, options: QualifyOptions, progress: Progress) -> tuple[int | None, dict]:
+def run_contract(ctx: QualifyRun, options: QualifyOptions, progress: Progress) -> tuple[int | None, dict]:
     """Run the conformance suite; returns pytest's exit code and its results document.
 
     A watchdog stops the suite at the run's deadline even when it prints nothing (a silent hang);
@@ -304,7 +304,7 @@ def interrupt(process: subprocess.Popen[Any], grace_s: float = CLEANUP_GRACE_S) 
         process.wait(timeout=5)
 
 
-def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_dir: Path) -> list[str]:
+def load_command(ctx: QualifyRun, scenario: str, options: QualifyOptions, run_dir: Path) -> list[str]:
     """``python -m load SCENARIO``: the target's arguments, then ``load/plan.py``'s shape for this run
     (users per usable standing-call line on a lab; the Locust knobs come last, after ``--``)."""
     standing = {ln.label for ln in ctx.config.standing_lines} & set(ctx.preflight.usable_lines)
@@ -319,12 +319,12 @@ def load_command(ctx: RunContext, scenario: str, options: QualifyOptions, run_di
     ]
 
 
-def load_scenarios(ctx: RunContext, options: QualifyOptions) -> tuple[str, ...]:
+def load_scenarios(ctx: QualifyRun, options: QualifyOptions) -> tuple[str, ...]:
     return load_plan.scenarios(options.quick, control=ctx.preflight.control_allowed)
 
 
 def run_load(
-    ctx: RunContext,
+    ctx: QualifyRun,
     options: QualifyOptions,
     progress: Progress,
     summaries: dict[str, dict[str, Any]] | None = None,
@@ -370,7 +370,7 @@ class _Run:
     deadline: float
     phase: str = "preflight"
     out: Path | None = None
-    ctx: RunContext | None = None
+    ctx: QualifyRun | None = None
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     clock: float = field(default_factory=time.monotonic)
     contract_exit: int | None = None
@@ -498,7 +498,7 @@ def _aborted(signame: str, options: QualifyOptions, progress: Progress, state: _
 
 def run_context(
     options: QualifyOptions, config: TargetConfig, pre: Preflight, embedded: bool, seed: int, out: Path
-) -> RunContext:
+) -> QualifyRun:
     """The run's facts in one object: what the preflight found decides the kind and default profile."""
     pre.write(out / "preflight.json")
     kind: TargetKind = "server"
@@ -509,10 +509,10 @@ def run_context(
     env = child_environment(config)
     env[ENV_PREFLIGHT] = str(out / "preflight.json")
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(out / ".hypothesis")  # nothing written outside --out
-    return RunContext(config, target, profile, seed, out, env, pre)
+    return QualifyRun(config, target, profile, seed, out, env, pre)
 
 
-def announce(ctx: RunContext, progress: Progress) -> None:
+def announce(ctx: QualifyRun, progress: Progress) -> None:
     """What the preflight found, before anything runs: a person sees the skips coming."""
     pre = ctx.preflight
     what = "recqual's emulator" if ctx.target.is_emulator else "a server"
@@ -535,7 +535,7 @@ def refuse_unknown_selection(code: int | None, contract: dict[str, Any], log: Pa
                 raise UsageError(line.removeprefix("ERROR: ").strip())
 
 
-def why_no_load(ctx: RunContext, options: QualifyOptions) -> str | None:
+def why_no_load(ctx: QualifyRun, options: QualifyOptions) -> str | None:
     """Why the load pass does not run, or ``None`` when it does."""
     if ctx.profile == "read-only":
         return "the read-only profile sends only GET requests; the load pass starts recordings"
