@@ -57,17 +57,7 @@ EMULATOR_ONLY: dict[str, str] = {
 }
 """Faults that cannot fire on a lab: the scene they act on exists only on the emulator."""
 
-LAB_GAPS: dict[str, str] = {
-    "forbidden-as-401": (
-        "fires on a lab, in the preflight: recqual/preflight.py check_roles probes role l2 with "
-        "GET LiveRecordings (403 due, 401 sent) and aborts the whole run at that first 401 (exit 2, "
-        "'role l2 ... is refused: check its password'), so no auth check runs; yet the same "
-        "credentials list recordings (200). Fix (recqual/, not tests/faults/): probe all of a role's "
-        "paths first; a 401 from a role another probe accepted is a warning ('401 where 403 is due: "
-        "see the auth checks'), as check_api already does for a server that ignores authentication, "
-        "and the auth checks then fail it"
-    ),
-}
+LAB_GAPS: dict[str, str] = {}
 """Faults a lab run misses though they fire there: the suite's defects on a lab."""
 
 REPORT_DIR = ROOT / "reports" / "lab-parity"
