@@ -20,7 +20,6 @@ import argparse
 import base64
 import contextlib
 import json
-import os
 import select
 import signal
 import socket
@@ -36,6 +35,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from recqual.embedded import stop as stop_process
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "emulator"))
+from emu_support import free_port, kill_pids, wait_port
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
 HEALTH = b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\n\r\n"
@@ -44,35 +46,6 @@ Row = tuple[str, str, str]
 
 
 # --- processes -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_taken(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_port(port: int, *, taken: bool, within: float) -> float | None:
-    """Seconds until a connect attempt finds the port (not) taken; ``None`` past ``within``."""
-    started = time.monotonic()
-    while time.monotonic() - started < within:
-        if port_taken(port) is taken:
-            return time.monotonic() - started
-        time.sleep(0.02)
-    return None
-
-
-def stop(pids: list[int]) -> None:
-    """SIGKILL the given processes, all started by this script; gone ones are skipped."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -236,7 +209,7 @@ def port_free_after_kill_9(command: list[str], port: int) -> str:
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait(timeout=5)
-        stop(descendants)
+        kill_pids(descendants)
 
 
 def kill_rows() -> list[Row]:

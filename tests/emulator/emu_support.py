@@ -6,6 +6,7 @@ expected values are computed independently (instants, audio, hashes), so a share
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -117,6 +118,30 @@ class ServerProcess:
 
 
 # --- instants --------------------------------------------------------------------------------------
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_port(port: int, *, taken: bool, within: float) -> float | None:
+    """Seconds until a connect attempt finds the loopback port (not) taken; ``None`` past ``within``."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        if port_taken(port) is taken:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    return None
+
+
+def kill_pids(pids: list[int]) -> None:
+    """SIGKILL processes the caller started (recorded by PID while their launcher lived); gone ones
+    are skipped."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def ticks_of(moment: dt.datetime) -> int:

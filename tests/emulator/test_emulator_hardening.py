@@ -8,8 +8,6 @@ The MPEG frames are built here from the standard's tables, not by the emulator's
 
 from __future__ import annotations
 
-import contextlib
-import os
 import select
 import signal
 import socket
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from emu_support import RECORDINGS, ROOT, ServerProcess, free_port
+from emu_support import RECORDINGS, ROOT, ServerProcess, free_port, kill_pids, wait_port
 
 REFUSE_BIG_HEAD_S = 2.0  # a 16 MiB header is refused within
 NORMAL_REQUEST_S = 1.0  # a normal request beside the abuse is answered within
@@ -229,29 +227,6 @@ def test_slow_clients_are_closed_and_do_not_delay_others(guarded: ServerProcess)
 # --- no orphan -----------------------------------------------------------------------------------
 
 
-def _port_taken(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait_port(port: int, *, taken: bool, within: float) -> float | None:
-    """Seconds until the port is (not) taken, polled by connecting; ``None`` if not within the bound."""
-    started = time.monotonic()
-    while time.monotonic() - started < within:
-        if _port_taken(port) is taken:
-            return time.monotonic() - started
-        time.sleep(0.05)
-    return None
-
-
-def _kill_survivors(pids: list[int]) -> None:
-    """Stop the processes this test started (recorded by PID while their launcher lived)."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
 def test_kill_9_of_recqual_emulator_frees_its_port(tmp_path: Path) -> None:
     port = free_port()
     launcher = subprocess.Popen(
@@ -262,17 +237,17 @@ def test_kill_9_of_recqual_emulator_frees_its_port(tmp_path: Path) -> None:
     )
     descendants: list[int] = []
     try:
-        assert _wait_port(port, taken=True, within=20) is not None, "recqual emulator never listened"
+        assert wait_port(port, taken=True, within=20) is not None, "recqual emulator never listened"
         descendants = [p.pid for p in psutil.Process(launcher.pid).children(recursive=True)]
         launcher.send_signal(signal.SIGKILL)
         launcher.wait(timeout=5)
-        freed = _wait_port(port, taken=False, within=PORT_FREE_S)
+        freed = wait_port(port, taken=False, within=PORT_FREE_S)
         assert freed is not None, f"port {port} still held {PORT_FREE_S} s after kill -9 of recqual emulator"
     finally:
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait(timeout=5)
-        _kill_survivors(descendants)
+        kill_pids(descendants)
 
 
 LAUNCHER = """
@@ -294,17 +269,17 @@ def test_exit_with_parent_frees_the_port_after_kill_9_of_the_launcher() -> None:
     try:
         assert launcher.stdout is not None
         child = int(launcher.stdout.readline())
-        assert _wait_port(port, taken=True, within=20) is not None, "the emulator never listened"
+        assert wait_port(port, taken=True, within=20) is not None, "the emulator never listened"
         launcher.send_signal(signal.SIGKILL)
         launcher.wait(timeout=5)
-        freed = _wait_port(port, taken=False, within=PORT_FREE_S)
+        freed = wait_port(port, taken=False, within=PORT_FREE_S)
         assert freed is not None, f"port {port} still held {PORT_FREE_S} s after kill -9 of the launcher"
     finally:
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait(timeout=5)
         if child:
-            _kill_survivors([child])
+            kill_pids([child])
 
 
 # --- MPEG audio ----------------------------------------------------------------------------------
