@@ -131,6 +131,7 @@ def method_recorder(upstream: str) -> Iterator[tuple[str, list[tuple[str, str]]]
         thread.join(timeout=10)
 
 
+@pytest.mark.slow  # every CI run: tests/cli/test_lab_qualify.py's read-only qualify via a recording proxy
 def test_read_only_profile_sends_only_gets(emulator: str, tmp_path: Path) -> None:
     """The whole suite in read-only: not one POST/PUT/DELETE reaches the vendor APIs."""
     with method_recorder(emulator) as (target, seen):
