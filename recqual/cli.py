@@ -143,7 +143,8 @@ def _config(args: argparse.Namespace) -> TargetConfig:
 
 
 def run_in_place(module_args: list[str]) -> int:
-    """Become ``python -m ...`` (``os.execv``): the emulator runs in recqual's own process, same PID.
+    """Become ``python -m ...`` (``os.execv``): the emulator, the suite or the load pass runs in
+    recqual's own process, same PID (nothing of recqual's Python state is left to share with Locust).
 
     Why not a child (``run_passthrough``): a SIGKILL cannot be forwarded, so ``kill -9`` of recqual
     left the child emulator holding its port and database. Why not a death signal in the child
@@ -161,7 +162,7 @@ def run_in_place(module_args: list[str]) -> int:
 
 
 def run_passthrough(module_args: list[str]) -> int:
-    """Run a suite in its own process: Locust must never share a process.
+    """Where ``execv`` cannot replace the process (not POSIX): a child that gets recqual's signals.
 
     A SIGTERM or SIGHUP sent to recqual (a CI runner, systemd, ``kill PID``) is passed on, so the
     child never outlives it: an orphaned suite would keep its embedded emulator and its port. Ctrl-C
@@ -271,9 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The suites' own options are theirs: pass everything after the sub-command through untouched.
         if argv[:1] == ["contract"]:
             plugins = ["-p", "no:locust", "-p", "contract.plugin"]
-            return run_passthrough(["-m", "pytest", *plugins, "--pyargs", "contract", *argv[1:]])
+            return run_in_place(["-m", "pytest", *plugins, "--pyargs", "contract", *argv[1:]])
         if argv[:1] == ["load"]:
-            return run_passthrough(["-m", "load", *argv[1:]])
+            return run_in_place(["-m", "load", *argv[1:]])
         args = build_parser().parse_args(argv)
         if args.command == "emulator":
             command = ["-m", "emulator", "--host", args.host, "--port", str(args.port)]

@@ -118,3 +118,39 @@ def test_an_only_id_that_matches_no_check_is_exit_2_with_the_suites_line(tmp_pat
     assert (
         result.stderr.strip().splitlines()[-1].startswith("recqual: error: --only races/startRecording/nope")
     )
+
+
+def test_kill_9_of_recqual_contract_leaves_no_emulator_behind(tmp_path: Path) -> None:
+    """``recqual contract`` becomes the suite (same PID) and its embedded emulator ends with its parent:
+    a SIGKILL, which nothing can forward, still leaves no server holding a port."""
+    import os
+    import signal
+
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recqual", "contract", "--quick", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RECQUAL_")},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        emulators: list[psutil.Process] = []
+        while time.monotonic() < deadline and not emulators:
+            time.sleep(0.2)
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            emulators = [k for k in kids if "emulator" in " ".join(k.cmdline())]
+        assert emulators, "the suite started no embedded emulator"
+        assert "pytest" in " ".join(psutil.Process(proc.pid).cmdline()), (
+            "recqual contract is the suite itself"
+        )
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        _gone, alive = psutil.wait_procs(emulators, timeout=5)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
