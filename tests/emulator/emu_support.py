@@ -11,11 +11,13 @@ import datetime as dt
 import json
 import math
 import os
+import select
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,6 +120,53 @@ class ServerProcess:
 
 
 # --- instants --------------------------------------------------------------------------------------
+
+
+HEALTH = b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\n\r\n"
+"""A raw health request: the hardening tests and benchmarks/robustness_emulator.py time it."""
+
+
+def exchange(port: int, request: bytes, timeout: float = 10.0) -> tuple[bytes, float]:
+    """Send a whole request and read until the server closes: (answer, seconds taken)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+def push(port: int, request: bytes, sending: threading.Event | None = None) -> tuple[bytes, float]:
+    """Send a request too big to send at once, stopping when the answer arrives: (answer, seconds).
+
+    A server that refuses early may close while the client still sends: a reset after the answer
+    was read still counts as that answer.
+    """
+    started = time.monotonic()
+    deadline = started + 10
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setblocking(False)
+        sent, answer = 0, b""
+        while time.monotonic() < deadline:
+            want_write = [sock] if sent < len(request) and not answer else []
+            readable, writable, _ = select.select([sock], want_write, [], 0.5)
+            if writable:
+                try:
+                    sent += sock.send(request[sent : sent + 65536])
+                except (BrokenPipeError, ConnectionResetError):
+                    sent = len(request)
+                if sending is not None:
+                    sending.set()
+            if readable:
+                try:
+                    chunk = sock.recv(65536)
+                except ConnectionResetError:
+                    chunk = b""
+                if not chunk:
+                    break
+                answer += chunk
+    return answer, time.monotonic() - started
 
 
 def port_taken(port: int) -> bool:

@@ -20,15 +20,23 @@ from pathlib import Path
 
 import psutil
 import pytest
-from emu_support import RECORDINGS, ROOT, ServerProcess, free_port, kill_pids, wait_port
+from emu_support import (
+    HEALTH,
+    RECORDINGS,
+    ROOT,
+    ServerProcess,
+    exchange,
+    free_port,
+    kill_pids,
+    push,
+    wait_port,
+)
 
 REFUSE_BIG_HEAD_S = 2.0  # a 16 MiB header is refused within
 NORMAL_REQUEST_S = 1.0  # a normal request beside the abuse is answered within
 SLOW_CLIENT_CLOSED_S = 30.0  # a slow-loris connection is closed within (from its connect)
 PORT_FREE_S = 5.0  # after kill -9 of the launcher, the port is free within
 SLOW_CLIENTS = 200
-
-HEALTH = b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\n\r\n"
 
 
 @pytest.fixture(scope="module")
@@ -48,49 +56,6 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
 def status_of(answer: bytes) -> int:
     assert answer.startswith(b"HTTP/1.1 "), answer[:80]
     return int(answer[9:12])
-
-
-def exchange(port: int, request: bytes, timeout: float = 10.0) -> tuple[bytes, float]:
-    """Send a whole request and read until the server closes: (answer, seconds taken)."""
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(request)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer, time.monotonic() - started
-
-
-def push(port: int, request: bytes, sending: threading.Event | None = None) -> tuple[bytes, float]:
-    """Send a request too big to send at once, stopping when the answer arrives: (answer, seconds).
-
-    A server that refuses early may close while the client still sends: a reset after the answer
-    was read still counts as that answer.
-    """
-    started = time.monotonic()
-    deadline = started + 10
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setblocking(False)
-        sent, answer = 0, b""
-        while time.monotonic() < deadline:
-            want_write = [sock] if sent < len(request) and not answer else []
-            readable, writable, _ = select.select([sock], want_write, [], 0.5)
-            if writable:
-                try:
-                    sent += sock.send(request[sent : sent + 65536])
-                except (BrokenPipeError, ConnectionResetError):
-                    sent = len(request)
-                if sending is not None:
-                    sending.set()
-            if readable:
-                try:
-                    chunk = sock.recv(65536)
-                except ConnectionResetError:
-                    chunk = b""
-                if not chunk:
-                    break
-                answer += chunk
-    return answer, time.monotonic() - started
 
 
 def get_with_headers(port: int, headers: list[tuple[str, str]]) -> int:
