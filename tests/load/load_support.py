@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -48,25 +49,15 @@ def get_json(base_url: str, path: str, auth: tuple[str, str] | None = ("admin", 
         conn.close()
 
 
-class EmulatorProcess:
-    """``python -m emulator`` on a free loopback port; killed by its PID."""
+class _ServerChild:
+    """A server of the tests' own on a free loopback port, in its own process; killed by its PID."""
 
-    def __init__(self, log_path: Path) -> None:
+    def _start(self, command: list[str], log_path: Path, ready: Callable[[], bool], what: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "wb")  # noqa: SIM115  (closed in kill)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "emulator",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
+            [part.replace("{port}", str(self.port)) for part in command],
             cwd=REPO,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -75,16 +66,37 @@ class EmulatorProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"emulator exited with {self.proc.returncode}; see {log_path}")
+                raise RuntimeError(f"{what} exited with {self.proc.returncode}; see {log_path}")
             try:
-                status, body = get_json(self.url, "/_emulator/health", auth=None)
-                if status == 200 and isinstance(body, dict) and body.get("status") == "ok":
+                if ready():
                     return
             except OSError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.1)
         self.kill()
-        raise RuntimeError("emulator did not answer /_emulator/health within 30 s")
+        raise RuntimeError(f"{what} did not come up within 30 s")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+class EmulatorProcess(_ServerChild):
+    """``python -m emulator`` on a free loopback port; up when /_emulator/health says ok."""
+
+    def __init__(self, log_path: Path) -> None:
+        command = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", "{port}"]
+        self._start([*command, "--log-level", "warning"], log_path, self._healthy, "emulator")
+
+    def _healthy(self) -> bool:
+        status, body = get_json(self.url, "/_emulator/health", auth=None)
+        return status == 200 and isinstance(body, dict) and body.get("status") == "ok"
 
     def control(self, method: str, path: str, body: dict) -> tuple[int, object]:
         """Call the control plane (``/_emulator`` + path) with a JSON body."""
@@ -110,16 +122,6 @@ class EmulatorProcess:
         status, body = get_json(self.url, LIVE + "/")
         assert status == 200, body
         return body
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
 
 
 def _is_get_recording(path: str) -> bool:
@@ -247,38 +249,14 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path] | None:
     return cert, key
 
 
-class HostileServer:
-    """``hostile_server.py MODE`` (see there) on a free loopback port, its own process; killed by its PID."""
+class HostileServer(_ServerChild):
+    """``hostile_server.py MODE`` (see there) on a free loopback port; up when it accepts a connection."""
 
     def __init__(self, mode: str, log_path: Path, *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in kill)
         script = Path(__file__).with_name("hostile_server.py")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(script), mode, "--port", str(self.port), *args],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hostile server exited with {self.proc.returncode}; see {log_path}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"hostile server ({mode}) did not listen within 30 s")
+        command = [sys.executable, str(script), mode, "--port", "{port}", *args]
+        self._start(command, log_path, self._listening, f"hostile server ({mode})")
 
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
+    def _listening(self) -> bool:
+        socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        return True
