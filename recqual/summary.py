@@ -336,15 +336,6 @@ def load_section(summary: Mapping[str, Any]) -> dict[str, Any]:
 _VOLATILE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{4,}")
 
 
-def _cause_key(check: Mapping[str, Any]) -> tuple[str, ...]:
-    """Same operation, same broken expectation, same expected-vs-got: one cause. Ids and long numbers
-    (GUIDs, timestamps, reference numbers) differ between checks that fail for one reason."""
-    cause = check.get("cause") or {}
-    parts = (cause.get("operation", check.get("operation", "")), cause.get("check", check.get("check", "")))
-    got = (cause.get("expected", ""), cause.get("actual", "") or str(check.get("message", "")).split("\n")[0])
-    return (*map(str, parts), *(_VOLATILE.sub("#", str(g)) for g in got))
-
-
 def _cause_of(check: Mapping[str, Any]) -> dict[str, str]:
     cause = dict(check.get("cause") or {})
     return {
@@ -355,6 +346,18 @@ def _cause_of(check: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _cause_key(cause: Mapping[str, str], check: Mapping[str, Any]) -> tuple[str, ...]:
+    """Same operation, same broken expectation, same expected-vs-got: one cause. Ids and long numbers
+    (GUIDs, timestamps, reference numbers) differ between checks that fail for one reason."""
+    got = cause["actual"] or str(check.get("message", "")).split("\n")[0]
+    return (
+        cause["operation"],
+        cause["check"],
+        _VOLATILE.sub("#", cause["expected"]),
+        _VOLATILE.sub("#", got),
+    )
+
+
 def failure_groups(
     checks: Iterable[Mapping[str, Any]], target: Mapping[str, Any], run: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -363,10 +366,11 @@ def failure_groups(
     for check in checks:
         if check.get("outcome") != "failed":
             continue
-        group = groups.setdefault(
-            _cause_key(check),
-            {
-                "cause": _cause_of(check),
+        cause = _cause_of(check)
+        key = _cause_key(cause, check)
+        if key not in groups:  # the first check of a cause is its example and its rerun
+            groups[key] = {
+                "cause": cause,
                 "count": 0,
                 "checks": [],
                 "id": check.get("id") or check.get("nodeid"),
@@ -375,10 +379,9 @@ def failure_groups(
                 "example": check.get("message", ""),
                 "curl": check.get("curl", ""),
                 "rerun": rerun_command(str(check.get("id") or ""), target, run),
-            },
-        )
-        group["count"] += 1
-        group["checks"].append(check.get("id") or check.get("nodeid"))
+            }
+        groups[key]["count"] += 1
+        groups[key]["checks"].append(check.get("id") or check.get("nodeid"))
     return sorted(groups.values(), key=lambda g: -int(g["count"]))
 
 
