@@ -14,44 +14,11 @@ Select one by name: ``python -m tests.faults.proxy --fault NAME ...``; list them
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from . import variants
 from .behaviours import Behaviour, auth, filters, live, paging, races, schema, status, transfer, transport
-
-FAMILIES = ("schema", "status", "filters", "paging", "transfer", "live-state", "races", "auth")
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    family: str
-    description: str
-    reference: str
-    expect: tuple[str, ...]
-    make: Callable[[], Behaviour]
-    load: str | None = None
-    message: str | None = None
-
-    @property
-    def needs_load(self) -> bool:
-        return self.load is not None
-
-
-def _f(
-    name: str,
-    family: str,
-    reference: str,
-    make: Callable[[], Behaviour],
-    expect: tuple[str, ...] | None = None,
-    description: str | None = None,
-    load: str | None = None,
-    message: str | None = None,
-) -> Fault:
-    text = description or (make.__doc__ or "").strip().split("\n\n")[0]
-    return Fault(name, family, " ".join(text.split()), reference, expect or (family,), make, load, message)
-
+from .combos import COMBINATIONS
+from .fault import FAMILIES as FAMILIES
+from .fault import Fault, _f
 
 # fmt: off
 # The table: name, fault family, reference rule, behaviour, [families that may catch it], options.
@@ -239,6 +206,10 @@ _CATALOGUE: list[Fault] = [
 
 CATALOGUE: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
 assert len(CATALOGUE) == len(_CATALOGUE), "fault names must be unique"
+assert not CATALOGUE.keys() & COMBINATIONS.keys(), "a combination fault must not reuse a one-rule name"
+
+EVERY_FAULT: dict[str, Fault] = {**CATALOGUE, **COMBINATIONS}
+"""Both catalogues: what a fault name given to the proxy or the runner may be."""
 
 NONE = "none"
 """The transparent proxy: no fault at all."""
@@ -251,12 +222,12 @@ def behaviour(name: str) -> Behaviour:
     if name.startswith(variants.VARIANT_PREFIX):
         return variants.behaviour(name[len(variants.VARIANT_PREFIX) :])
     try:
-        return CATALOGUE[name].make()
+        return EVERY_FAULT[name].make()
     except KeyError:
-        raise KeyError(f"unknown fault {name!r}; known: {', '.join(sorted(CATALOGUE))}") from None
+        raise KeyError(f"unknown fault {name!r}; known: {', '.join(sorted(EVERY_FAULT))}") from None
 
 
 if __name__ == "__main__":
-    for fault in _CATALOGUE:
+    for fault in EVERY_FAULT.values():
         load = f" [load: {fault.load}]" if fault.load else ""
         print(f"{fault.name:34} {fault.family:10} {fault.reference}{load}\n    {fault.description}")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalogue import CATALOGUE, Fault
+from .catalogue import CATALOGUE, EVERY_FAULT, Fault
 from .gaps import SUITE_GAPS
 from .harness import ROOT, Run
 
@@ -207,6 +207,29 @@ class Matrix:
                 state = "pass, but never fired"
             lines.append(f"benign variant {b.variant}: {state} (fired {b.fired}, {b.duration_s:.0f}s)")
         return "\n".join(lines)
+
+    def markdown(self, *, commit: str) -> str:
+        """The kill matrix as a page kept in the repository: when and on which commit it was measured."""
+        killed = sum(v.caught for v in self.verdicts)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="minutes")
+        lines = [
+            "# Kill matrix",
+            "",
+            f"Measured {now} on commit `{commit}`, seed {self.seed}: "
+            f"**{killed}/{len(self.verdicts)} killed**.",
+            "",
+            "| fault | family | dimensions | caught | fired | caught by |",
+            "|---|---|---|---|---|---|",
+        ]
+        for v in self.verdicts:
+            fault = EVERY_FAULT.get(v.fault)
+            dims = ", ".join(fault.dimensions) if fault else ""
+            by = "; ".join(v.caught_by[:2]) or "-"
+            caught = "yes" if v.caught else "**NO**"
+            lines.append(f"| `{v.fault}` | {v.family} | {dims} | {caught} | {v.fired} | {by} |")
+        for c in self.clean:
+            lines.append(f"\nclean seed {c.seed} via {c.via}: {'pass' if c.passed else 'FAIL'}")
+        return "\n".join(lines) + "\n"
 
     def write(self, path: Path = REPORT) -> Path:
         killed = sum(v.caught for v in self.verdicts)

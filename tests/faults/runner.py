@@ -5,8 +5,11 @@ runs attempts outside pytest and prints the verdicts (handy while writing a faul
 clean baseline instead (with ``--lab``: the deployed-style lab, directly and through the transparent
 proxy);
 ``--variant NAME [NAME ...]`` (or ``--variant`` alone: every one, then ``all``) runs benign variants,
-which must pass. Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay
-in ``reports/fault-runs/<fault>/`` (``variant-<name>/`` for variants) for diagnosis.
+which must pass. ``--combos`` runs the combination catalogue (``combos/``) instead of the one-rule one;
+``--markdown PATH`` also writes the verdicts as a Markdown kill matrix stamped with the date and the
+commit measured (``tests/faults/combination-kill-matrix.md`` is kept in the repository that way).
+Artifacts of every run (contract output, results JSON, proxy and emulator logs) stay in
+``reports/fault-runs/<fault>/`` (``variant-<name>/`` for variants) for diagnosis.
 """
 
 from __future__ import annotations
@@ -15,19 +18,34 @@ import argparse
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
 from . import variants
-from .catalogue import CATALOGUE, NONE, Fault
+from .catalogue import CATALOGUE, EVERY_FAULT, NONE, Fault
+from .combos import COMBINATIONS
 from .harness import ROOT, Run, proxy_status, run_contract, run_load, start_emulator, start_proxy
 from .matrix import CleanResult, Matrix, VariantResult, Verdict, failed_rows, judge, label, load_summary
 
 RUNS = Path(os.environ.get("RECQUAL_FAULT_RUNS_DIR") or ROOT / "reports" / "fault-runs")
 """Where each run's artifacts go; ``RECQUAL_FAULT_RUNS_DIR`` keeps two concurrent runners apart."""
 DEFAULT_SEED = int(os.environ.get("RECQUAL_FAULT_SEED", "20260808"))
+
+
+def git_commit() -> str:
+    """The commit measured (with ``+dirty`` when the work tree differs), for the kill matrix's stamp."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    return (
+        head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+        if head.returncode == 0
+        else "unknown"
+    )
 
 
 def _workdir(name: str) -> Path:
@@ -167,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--family", help="every fault of this family (e.g. live-state, auth, status, races)")
     parser.add_argument(
+        "--combos", action="store_true", help="the combination catalogue (tests/faults/combos/) instead"
+    )
+    parser.add_argument(
+        "--markdown", metavar="PATH", type=Path, help="also write the kill matrix as Markdown (date, commit)"
+    )
+    parser.add_argument(
         "--json", metavar="PATH", type=Path, help="also write the verdicts as JSON (kill-matrix.json's shape)"
     )
     parser.add_argument(
@@ -194,9 +218,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.lab:
             matrix.clean += [clean_load(s) for s in sorted({f.load for f in CATALOGUE.values() if f.load})]
     else:
-        names = args.faults or [n for n, f in CATALOGUE.items() if args.family in (None, f.family)]
+        table = COMBINATIONS if args.combos else CATALOGUE
+        names = args.faults or [n for n, f in table.items() if args.family in (None, f.family)]
+        unknown = [n for n in names if n not in EVERY_FAULT]
+        if unknown:
+            parser.error(
+                f"unknown fault(s): {', '.join(unknown)} (list them: python -m tests.faults.catalogue)"
+            )
         for name in names:
-            verdict = kill(CATALOGUE[name], args.seed, with_load=not args.no_load, lab=args.lab)
+            verdict = kill(EVERY_FAULT[name], args.seed, with_load=not args.no_load, lab=args.lab)
             matrix.verdicts.append(verdict)
             print(
                 f"{name}: {'caught' if verdict.caught else 'MISSED'} by {verdict.caught_by[:3]} "
@@ -206,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     print(matrix.table())
     if args.json is not None:
         matrix.write(args.json)
+    if args.markdown is not None:
+        args.markdown.write_text(matrix.markdown(commit=git_commit()))
     passed = all(c.passed for c in matrix.clean) and all(b.ok for b in matrix.variants)
     return 0 if all(v.caught for v in matrix.verdicts) and passed else 1
 
