@@ -27,6 +27,7 @@ from contract.check_ids import check_id, matches, selected
 from contract.client import ApiClient, Breaker, ClientConfig, Credentials, ExchangeLog, RateLimiter, Redactor
 from contract.emulator_control import ControlPlane
 from contract.failures import ConfigError, ConformanceFailure, TargetError, flatten
+from contract.pair_ledger import PairLedger
 from contract.plugin_options import DEFAULT_REAL_MAX_RPS, add_options
 from contract.provenance import CheckSpec, classify, deviation_message
 from contract.run_context import RunContext, utc_now
@@ -301,6 +302,14 @@ def _session(config: pytest.Config, settings: TargetConfig, *, started: bool) ->
 
 
 @pytest.fixture
+def pairs(request: pytest.FixtureRequest) -> PairLedger:
+    """The check's pair-coverage ledger (``contract/pair_ledger.py``); its figures go into the row."""
+    ledger = PairLedger()
+    request.node.stash[_PAIRS] = ledger
+    return ledger
+
+
+@pytest.fixture
 def scene(recqual_run: RecqualRun) -> Scene:
     return recqual_run.scene
 
@@ -341,6 +350,7 @@ def _recqual_check(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 _STATUSES = pytest.StashKey[dict[str, int]]()
+_PAIRS = pytest.StashKey[PairLedger]()
 
 
 def _allure_labels(spec: CheckSpec) -> None:
@@ -442,6 +452,9 @@ def _record(
 ) -> None:
     rows: dict[str, dict[str, Any]] = run_context_of(item.config).results.setdefault("rows", {})
     row = rows.setdefault(item.nodeid, results_file.new_row(item.nodeid, spec))
+    ledger = item.stash.get(_PAIRS, None)
+    if ledger is not None and ledger.entries and report.when == "teardown":
+        row["pairs"] = ledger.entries
     results_file.record(
         row,
         report,

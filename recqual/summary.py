@@ -35,6 +35,9 @@ one). Shape of `recqual.summary/2`:
                    sentence}], gates[{..., passed, unit, sentence}], report_dir, users, spawn_rate,
                    duration_s, requests, failures, rps, operations{op: {count, failures, p50, p95,
                    p99, max}}, errors[{operation, message, occurrences}], notes}} | {"skipped": reason}
+    pair_coverage [{operation, check, dimensions[str], cases, pairs_covered, pairs_total, percent,
+                   missing[str]}]             checks generated from covering arrays: which share of every
+                                              pair of dimension values the cases that ran reached
     baseline      (``qualify --baseline`` only) {path, regressions, notes, latency[...]}: the gate
 """
 
@@ -303,7 +306,18 @@ def build_summary(
         "latency": merge_latency(load_summaries),
         "races": races,
         "load": load,
+        "pair_coverage": pair_coverage_rows(checks),
     }
+
+
+def pair_coverage_rows(checks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every covering-array check's pair figures, by operation: the report's pair coverage table."""
+    rows = [
+        {"check": check.get("id") or check.get("check"), **entry}
+        for check in checks
+        for entry in check.get("pairs") or []
+    ]
+    return sorted(rows, key=lambda row: (str(row.get("operation")), str(row.get("check"))))
 
 
 def load_section(summary: Mapping[str, Any]) -> dict[str, Any]:
