@@ -188,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         "--combos", action="store_true", help="the combination catalogue (tests/faults/combos/) instead"
     )
     parser.add_argument(
+        "--only-expected",
+        action="store_true",
+        help="only the check families expected to catch each fault (--only), as the smoke test does",
+    )
+    parser.add_argument(
         "--markdown", metavar="PATH", type=Path, help="also write the kill matrix as Markdown (date, commit)"
     )
     parser.add_argument(
@@ -226,7 +231,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"unknown fault(s): {', '.join(unknown)} (list them: python -m tests.faults.catalogue)"
             )
         for name in names:
-            verdict = kill(EVERY_FAULT[name], args.seed, with_load=not args.no_load, lab=args.lab)
+            verdict = kill(
+                EVERY_FAULT[name],
+                args.seed,
+                with_load=not args.no_load,
+                lab=args.lab,
+                only_expected=args.only_expected,
+            )
             matrix.verdicts.append(verdict)
             print(
                 f"{name}: {'caught' if verdict.caught else 'MISSED'} by {verdict.caught_by[:3]} "
