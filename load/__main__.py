@@ -1,5 +1,9 @@
 """``python -m load <scenario> --target URL [options] [-- extra locust options]``: run one load scenario.
 
+``python -m load <scenario> ... --master --expect-workers N`` runs the master alone, for workers on other
+machines: ``python -m load worker --master-host HOST`` (``load.worker``; each worker's credentials come
+from its own environment or target file, never from the master).
+
 The target is resolved once (``recqual.target_config``: flags, environment, target file) and preflighted
 once (or the preflight named by ``RECQUAL_PREFLIGHT`` is read) before Locust starts; a configuration the
 run cannot use is one line on stderr and exit 2. The emulator's control plane is used only with
@@ -22,8 +26,9 @@ from typing import NoReturn
 
 from load import SCENARIOS, slo
 from load.redaction import Redactor, run_secrets
-from load.runner import run, target_config
+from load.runner import MasterPlan, run, target_config
 from load.slo import EXIT_USAGE
+from load.worker import CONNECT_TIMEOUT_S, WorkerPlan, run_worker
 from recqual.errors import RecqualError
 
 
@@ -36,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m load",
         description="Run a recqual load scenario (Locust, headless).",
-        epilog="Scenarios: " + ", ".join(SCENARIOS) + ". See load/README.md.",
+        epilog="Scenarios: " + ", ".join(SCENARIOS) + ". A worker for a --master elsewhere: "
+        "python -m load worker --help. See load/README.md.",
     )
     p.add_argument("scenario", choices=list(SCENARIOS), help="which scenario to run")
     p.add_argument(
@@ -90,7 +96,95 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="hard limit in seconds for the whole run (default: run time + 90 s)",
     )
+    _add_master_options(p)
     return p
+
+
+def _add_master_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group(
+        "across machines", "run the master alone; workers join with: python -m load worker --master-host HOST"
+    )
+    group.add_argument("--master", action="store_true", help="run only the Locust master (no local workers)")
+    group.add_argument("--expect-workers", type=int, default=None, metavar="N", help="workers to wait for")
+    group.add_argument(
+        "--expect-workers-max-wait",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="give up (exit 3) when N workers have not joined after S seconds (default 60)",
+    )
+    group.add_argument(
+        "--master-bind-host", default="*", help="interface the master listens on (default: all, '*')"
+    )
+    group.add_argument("--master-bind-port", type=int, default=5557, help="its TCP port (default 5557)")
+
+
+def worker_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m load worker",
+        description="Run a Locust worker for a recqual master on another machine: the scenario and its "
+        "options come from the master, the credentials from this machine's environment or target file.",
+        epilog="See load/README.md, 'Across machines'.",
+    )
+    p.add_argument("--master-host", required=True, help="the master's host name or address")
+    p.add_argument("--master-port", type=int, default=5557, help="the master's port (default 5557)")
+    p.add_argument(
+        "--target-file",
+        type=Path,
+        default=None,
+        help="this worker's target TOML: credentials (password_env), lines, TLS "
+        "(default: RECQUAL_TARGET_FILE)",
+    )
+    p.add_argument(
+        "--tls-verify",
+        default=None,
+        metavar="true|false|CA_PATH",
+        help="verify the server's certificate (default: the target file's, else true)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=CONNECT_TIMEOUT_S,
+        help="seconds to wait for the master to name its scenario "
+        f"(default {CONNECT_TIMEOUT_S:g}; then exit 3)",
+    )
+    return p
+
+
+def worker_main(argv: list[str]) -> int:
+    p = worker_parser()
+    args = p.parse_args(argv)
+    plan = WorkerPlan(
+        master_host=args.master_host,
+        master_port=args.master_port,
+        target_file=args.target_file,
+        tls_verify=args.tls_verify,
+        connect_timeout_s=args.connect_timeout,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the worker's users and sweep, as on Ctrl-C
+    try:
+        return run_worker(plan)
+    except RecqualError as exc:
+        p.error(str(exc))
+    except KeyboardInterrupt:
+        print("worker: interrupted before it joined a run", file=sys.stderr)
+        return slo.EXIT_RUN_ERROR
+
+
+def _master_plan(p: argparse.ArgumentParser, args: argparse.Namespace) -> MasterPlan | None:
+    """The master-alone plan of ``--master``; a usage error for its options without it, or half of it."""
+    if not args.master:
+        if args.expect_workers is not None:
+            p.error("--expect-workers needs --master (local workers: --workers N)")
+        return None
+    if args.expect_workers is None:
+        p.error("--master needs --expect-workers N (how many workers will join)")
+    return MasterPlan(
+        expect_workers=args.expect_workers,
+        bind_host=args.master_bind_host,
+        bind_port=args.master_bind_port,
+        max_wait_s=args.expect_workers_max_wait,
+    )
 
 
 def _interrupt(_signum, _frame) -> None:
@@ -99,6 +193,8 @@ def _interrupt(_signum, _frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["worker"]:
+        return worker_main(argv[1:])
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -107,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rate is not None and args.scenario in ("races", "capacity"):
         p.error(f"--rate does not apply to {args.scenario} (its pace is set by the barrier or the shape)")
+    master = _master_plan(p, args)
     try:
         slo.load(args.slo_file, args.scenario)
         config = target_config(args.target, target_file=args.target_file, tls_verify=args.tls_verify)
@@ -126,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             slo_file=args.slo_file,
             rate=args.rate,
             workers=args.workers,
+            master=master,
             extra=extra,
             allow_reset=args.allow_reset,
             timeout_s=args.timeout,
@@ -152,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     elif result.timed_out:
         print("  the run exceeded its hard timeout and was killed")
     elif not summary:
-        print(f"  no summary was written: see {result.paths['log']}")
+        print(f"  no summary was written: {result.reason or 'see ' + str(result.paths['log'])}")
     print(f"  reports: {result.run_dir}")
     return result.exit_code
 

@@ -4,8 +4,9 @@ Locust runs in its own processes, never in the caller's: importing locust monkey
 with gevent. This module does not import locust, so pytest and the CLI can import it.
 
 ``run(...)`` starts one headless locust (or, with ``workers=N``, a master plus N local worker processes
-bound to loopback, with ``--expect-workers N --expect-workers-max-wait``), writes everything into
-``out_dir`` and returns a ``LoadResult``:
+bound to loopback, with ``--expect-workers N --expect-workers-max-wait``; or, with ``master=MasterPlan``,
+a master alone that waits for workers started elsewhere, ``python -m load worker``: ``load.worker``),
+writes everything into ``out_dir`` and returns a ``LoadResult``:
 
     out_dir/report.html           Locust's HTML report, with charts
     out_dir/stats_stats.csv ...   Locust's CSV (``--csv-full-history``: every row, every interval)
@@ -78,6 +79,7 @@ class LoadResult:
     interrupted: bool = False
     duration_s: float = 0.0
     paths: dict[str, Path] = field(default_factory=dict)
+    reason: str = ""  # why there is no summary, when the master's log says (e.g. workers missing)
 
     @property
     def passed(self) -> bool:
@@ -114,6 +116,20 @@ def locustfile(scenario: str) -> Path:
     return LOCUSTFILES / SCENARIOS[scenario]
 
 
+@dataclass(frozen=True)
+class MasterPlan:
+    """A master alone, for workers on other machines (``python -m load worker --master-host ...``).
+
+    It binds ``bind_host:bind_port`` (Locust's default: every interface, port 5557) and waits at most
+    ``max_wait_s`` for ``expect_workers`` workers; short of them the run ends with exit 3, never hangs.
+    The workers bring their own credentials: the master sends them its options, never a secret."""
+
+    expect_workers: int
+    bind_host: str = "*"
+    bind_port: int = 5557
+    max_wait_s: float = 60.0
+
+
 class Plan(TypedDict):
     """What Locust runs and where it reports: the options ``run`` and ``build_commands`` share, declared
     once (``run`` passes them on as they came)."""
@@ -125,6 +141,7 @@ class Plan(TypedDict):
     slo_file: NotRequired[Path | None]  # default: none (load/slo.toml alone)
     rate: NotRequired[float | None]  # default: none (closed model)
     workers: NotRequired[int]  # default: 0 (a single process)
+    master: NotRequired[MasterPlan | None]  # default: none (no workers from elsewhere)
     extra: NotRequired[Sequence[str]]  # default: nothing (passed to locust unchanged)
 
 
@@ -145,9 +162,12 @@ def build_commands(
     out_dir = Path(plan["out_dir"]).absolute()
     slo_file, rate, workers = plan.get("slo_file"), plan.get("rate"), plan.get("workers", 0)
     users, spawn_rate, run_time = plan["users"], plan["spawn_rate"], plan["run_time"]
+    master = plan.get("master")
     _check_arguments(
         target=target, users=users, spawn_rate=spawn_rate, run_time=run_time, rate=rate, workers=workers
     )
+    if master is not None:
+        _check_master(master, workers)
     file = str(locustfile(scenario))
     load = ["--headless", "-H", target, "-u", str(users), "-r", str(spawn_rate), "-t", run_time]
     main = [*_locust(file), *load, *_report_options(out_dir)]
@@ -157,15 +177,24 @@ def build_commands(
         main += ["--recqual-rate", str(rate)]
     if target_file is not None:
         main += ["--recqual-target-file", str(Path(target_file).absolute())]
+    own_target = []  # a worker reads its own target options (load.locustlib.hooks: never the master's)
+    if target_file is not None:
+        own_target += ["--recqual-target-file", str(Path(target_file).absolute())]
     if tls_verify is not True:
-        main += ["--recqual-tls-verify", "false" if tls_verify is False else str(tls_verify)]
+        own_target += ["--recqual-tls-verify", "false" if tls_verify is False else str(tls_verify)]
+    main += own_target
     worker_cmds: list[list[str]] = []
-    if workers:
+    if master is not None:
+        main += ["--master", "--master-bind-host", master.bind_host]
+        main += ["--master-bind-port", str(master.bind_port)]
+        main += ["--expect-workers", str(master.expect_workers)]
+        main += ["--expect-workers-max-wait", f"{master.max_wait_s:g}"]
+    elif workers:
         port = master_port or free_port()
         main += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
         main += ["--expect-workers", str(workers), "--expect-workers-max-wait", str(WORKER_WAIT_S)]
         worker = [*_locust(file), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-        worker_cmds = [list(worker) for _ in range(workers)]
+        worker_cmds = [[*worker, *own_target] for _ in range(workers)]
     main += list(plan.get("extra", ()))
     return main, worker_cmds
 
@@ -187,6 +216,18 @@ def _check_arguments(
     if "@" in target.split("/")[2]:
         raise UsageError("put credentials in RECQUAL_USER/RECQUAL_PASSWORD or a target file, not in the URL")
     parse_run_time(run_time)
+
+
+def _check_master(master: MasterPlan, workers: int) -> None:
+    """``UsageError`` for a master plan Locust would reject, or one mixed with local workers."""
+    if workers:
+        raise UsageError("a master for workers elsewhere starts no local workers: drop --workers")
+    if master.expect_workers < 1:
+        raise UsageError("--expect-workers must be >= 1")
+    if not 0 < master.bind_port < 65536:
+        raise UsageError(f"--master-bind-port {master.bind_port} is not a TCP port")
+    if master.max_wait_s <= 0:
+        raise UsageError("--expect-workers-max-wait must be > 0 s (a missing worker must not hang the run)")
 
 
 def _locust(file: str) -> list[str]:
@@ -211,7 +252,7 @@ def _env(preflight: Path) -> dict[str, str]:
     return env
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: SIGTERM when the runner dies (so Locust sweeps instead of running on)."""
     try:
         import ctypes
@@ -304,13 +345,16 @@ def run(
     )
     preflight = _prepare_run_dir(config, out_dir, allow_reset=allow_reset)
     if timeout_s is None:
-        timeout_s = parse_run_time(plan["run_time"]) + MARGIN_S + (WORKER_WAIT_S if worker_cmds else 0)
+        master = plan.get("master")
+        wait = master.max_wait_s if master is not None else (WORKER_WAIT_S if worker_cmds else 0)
+        timeout_s = parse_run_time(plan["run_time"]) + MARGIN_S + wait
     started = time.monotonic()
     ended = _run_processes(main_cmd, worker_cmds, out_dir, _env(preflight), timeout_s)
     sweep_run_dir(out_dir, Redactor(run_secrets(config)))
     summary = _read_summary(out_dir / "summary.json")
+    broke = summary is None or summary.get("exit_code") == EXIT_RUN_ERROR  # e.g. workers missing
     return LoadResult(
-        exit_code=EXIT_RUN_ERROR if summary is None else ended.exit_code,  # no summary: no verdict
+        exit_code=EXIT_RUN_ERROR if broke else ended.exit_code,  # no summary: no verdict
         run_dir=out_dir,
         command=main_cmd,
         summary=summary,
@@ -318,6 +362,30 @@ def run(
         interrupted=ended.interrupted,
         duration_s=round(time.monotonic() - started, 2),
         paths=_report_paths(out_dir, preflight),
+        reason="" if summary else _why_no_summary(out_dir / "locust-master.log", plan.get("master")),
+    )
+
+
+WORKERS_MISSING = "Gave up waiting for workers to connect"
+"""Locust's log line when ``--expect-workers`` did not join within ``--expect-workers-max-wait``."""
+
+
+def _why_no_summary(log: Path, master: MasterPlan | None) -> str:
+    """One line for a run that wrote no summary, when the master's log tells why."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    if WORKERS_MISSING not in text:
+        return ""
+    if master is None:
+        return "the local workers did not all join the master: see the worker logs"
+    counts = re.findall(r"ready, (\d+) of \d+ connected|(\d+) workers connected", text)
+    joined = next(iter(a or b for a, b in reversed(counts)), "0")  # Locust's last word on it
+    return (
+        f"{joined} of {master.expect_workers} workers joined within "
+        f"{master.max_wait_s:g} s (--expect-workers-max-wait); start each with: python -m load worker "
+        f"--master-host <this host> --master-port {master.bind_port}"
     )
 
 
@@ -401,7 +469,7 @@ def _spawn(cmd: list[str], log_path: Path, env: dict[str, str], logs: list[IO[by
         stderr=subprocess.STDOUT,
         env=env,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
 
 

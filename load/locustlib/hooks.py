@@ -51,7 +51,7 @@ from load import slo
 from load import summary as summary_mod
 from load.lines import lab_lines, partition
 from load.locustlib.options import Knobs
-from load.locustlib.state import RunState, attach_run_state, log, run_state
+from load.locustlib.state import OwnTarget, RunState, attach_run_state, log, run_state
 from load.redaction import Redactor, install_log_redaction, run_secrets
 from recqual.preflight import Preflight
 from recqual.target_config import ConfigError, resolve
@@ -133,6 +133,8 @@ def _on_init(environment, **_kwargs) -> None:
     environment.events.worker_report.add_listener(functools.partial(_on_worker_report, environment))
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
+        knobs = Knobs.from_options(environment.parsed_options)  # as started, before any spawn message
+        state.own_target = OwnTarget(knobs.target_file, knobs.tls_verify)
         runner.register_message("recqual_stop", _worker_stop, concurrent=True)
     elif isinstance(runner, MasterRunner):
         runner.register_message("recqual_stopped", _master_worker_stopped)
@@ -217,9 +219,10 @@ def _resolve_target(state: RunState, options, knobs: Knobs) -> list[str]:
         raise _SetupFailed("no preflight from the master (RECQUAL_PREFLIGHT)")
     state.control = bool(control)
     usable = list(getattr(options, "recqual_usable_lines", None) or [])
+    own = state.own_target or OwnTarget(knobs.target_file, knobs.tls_verify)  # a worker's: never the master's
     try:
         state.config = resolve(
-            target=state.host, target_file=knobs.target_file or None, tls_verify=knobs.tls_verify or None
+            target=state.host, target_file=own.target_file or None, tls_verify=own.tls_verify or None
         )
     except ConfigError as exc:
         raise _SetupFailed(str(exc)) from None
@@ -306,6 +309,16 @@ def _worker_stop(environment, msg, **_kwargs) -> None:
     runner.stop()
     runner._send_stats()  # Locust's own final-report call, made now instead of after "quit"
     runner.send_message("recqual_stopped", None)
+    state, sent = run_state(environment), run_state(environment).reported
+    log.info(
+        "recqual: worker %d of %d sent %d requests, %d failures; races %d rounds, %d violations",
+        state.worker_index,
+        state.worker_count,
+        sent["requests"],
+        sent["failures"],
+        sent["race_rounds"],
+        sent["race_violations"],
+    )
 
 
 def _master_worker_stopped(environment, msg, **_kwargs) -> None:
@@ -332,11 +345,27 @@ def _on_test_stop(environment, **_kwargs) -> None:
 # -- 5. counters across processes -------------------------------------------------------------------------
 def _on_report_to_master(environment, client_id, data, **_kwargs) -> None:
     state = run_state(environment)
+    _tally_report(state, data.get("stats") or [])
     if state.counters:
         data["recqual"] = dict(state.counters)
         if state.fatal:
             data["recqual_fatal"] = state.fatal
         state.counters.clear()
+
+
+def _tally_report(state: RunState, rows: list[dict[str, Any]]) -> None:
+    """A worker's running totals of what it reported (each report is a delta): the operation rows, as the
+    master's Aggregated row counts them, and the race rows. Logged at the stop, so a person (or a test)
+    can add up the workers' logs and find the master's summary."""
+    for row in rows:
+        kind = summary_mod.classify(str(row.get("name", "")))[0]
+        count, failures = int(row.get("num_requests") or 0), int(row.get("num_failures") or 0)
+        if kind == "operation":
+            state.reported["requests"] += count
+            state.reported["failures"] += failures
+        elif kind == "race":
+            state.reported["race_rounds"] += count
+            state.reported["race_violations"] += failures
 
 
 def _on_worker_report(environment, client_id, data, **_kwargs) -> None:
@@ -372,7 +401,7 @@ def _on_quitting(environment, **_kwargs) -> None:
         log.warning("recqual: interrupted: stopping users and cleaning up before the summary")
         runner.stop()
     knobs = state.knobs or Knobs.from_options(environment.parsed_options)
-    scenario = state.scenario or "unknown"
+    scenario = state.scenario or _scenario_name(environment)
     out_dir = Path(knobs.out_dir or f"reports/load/{scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     out_dir.mkdir(parents=True, exist_ok=True)
     _redact_exceptions(runner, state.redact)
@@ -389,6 +418,12 @@ def _on_quitting(environment, **_kwargs) -> None:
         # Locust's CSV writer rewrites the stats files once a second and is not flushed at exit: give it one
         # more turn so the CSV holds the final numbers, like summary.json.
         gevent.sleep(locust.stats.CSV_STATS_INTERVAL_SEC + 0.2)
+
+
+def _scenario_name(environment) -> str:
+    """The scenario of a run that never started (no test_start read it)."""
+    cls = scenario_class(environment)
+    return cls.scenario if cls is not None else "unknown"
 
 
 def _redact_exceptions(runner, redact: Redactor) -> None:

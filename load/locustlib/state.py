@@ -84,6 +84,17 @@ class Lifecycle:
     quitting: bool = False  # the summary is being (or was) written: a second "quitting" writes none
 
 
+@dataclass(frozen=True)
+class OwnTarget:
+    """A worker's own target options, as it was started (``--recqual-target-file``, ``--recqual-tls-verify``
+    or their variables). Locust's spawn message overwrites every custom option with the master's, and the
+    master's file (its path, its ``password_env`` names) means nothing on another machine: a worker reads
+    its credentials from these."""
+
+    target_file: str
+    tls_verify: str
+
+
 @dataclass
 class RunState:
     knobs: Knobs | None = None
@@ -111,6 +122,8 @@ class RunState:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # kept across begin(): see Lifecycle
     arena: Arena = field(default_factory=Arena)  # races: this process's race groups (kept across begin())
     redact: Redactor = field(default_factory=Redactor)  # set with the config: see load.redaction
+    own_target: OwnTarget | None = None  # a worker's own target options (set at init, kept across begin())
+    reported: Counter[str] = field(default_factory=Counter)  # a worker's totals, as sent to the master
     _lease_seq: int = 0
     _lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
 
