@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib.metadata
+import io
 import math
 import os
 import platform
@@ -36,7 +37,7 @@ from typing import Any, Literal
 from load import plan as load_plan
 from recqual.diff import apply_gate, gate, read_summary
 from recqual.embedded import embedded_emulator
-from recqual.errors import UsageError
+from recqual.errors import RecqualError, UsageError
 from recqual.html import write_html
 from recqual.junit import write_junit
 from recqual.preflight import EMULATOR_SERVICE, Preflight, run_preflight
@@ -328,10 +329,16 @@ def run_load(
     options: QualifyOptions,
     progress: Progress,
     summaries: dict[str, dict[str, Any]] | None = None,
+    control: LoadControl | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Each scenario in turn, its summary added to ``summaries`` as it ends (an abort keeps those)."""
+    """Each scenario in turn, its summary added to ``summaries`` as it ends (an abort keeps those).
+
+    ``control``: how another thread stops this pass (``LoadBeside``): no scenario starts once it is
+    stopped, and the running one is interrupted by that thread."""
     summaries = {} if summaries is None else summaries
     for scenario in load_scenarios(ctx, options):
+        if control is not None and control.stopped.is_set():
+            break
         run_dir = ctx.out / "load" / scenario
         run_dir.mkdir(parents=True, exist_ok=True)
         progress.note(f"load scenario {scenario} ...")
@@ -344,6 +351,8 @@ def run_load(
                 env=ctx.env,
                 start_new_session=True,  # signalled by recqual only, once (see ``interrupt``)
             )
+            if control is not None:
+                control.current = process
             limit = ctx.left(LOAD_TIMEOUT_S)
             try:
                 code = process.wait(timeout=limit)
@@ -354,6 +363,8 @@ def run_load(
             finally:
                 if process.poll() is None:  # interrupted: its sweep stops what it started
                     interrupt(process, LOAD_CLEANUP_GRACE_S)
+                if control is not None:
+                    control.current = None
         summary_path = run_dir / "summary.json"
         summary = load_json(summary_path) if summary_path.is_file() else {}
         summary.setdefault("exit_code", code)
@@ -361,6 +372,86 @@ def run_load(
         summaries[scenario] = summary
         progress.note(f"load scenario {scenario}: exit code {code}")
     return summaries
+
+
+@dataclass
+class LoadControl:
+    """What the thread running a load pass shares with the main thread: the child running now, and
+    whether the pass must stop (a stop signal reached the main thread, which alone receives signals)."""
+
+    stopped: threading.Event = field(default_factory=threading.Event)
+    current: subprocess.Popen[bytes] | None = None
+
+
+class LoadBeside:
+    """The load pass on a second embedded emulator, in a thread, while the conformance suite runs.
+
+    Why: a quick run spent a third of its time (about 20 s) in the load pass after the suite, and the
+    suite leaves a core idle much of the time (its checks wait on the server, on purpose or not). Why a
+    second emulator: the suite resets its emulator and changes its licence, channels and retention
+    under way, which would turn the load's correct answers into failures. Only when recqual started
+    the emulator itself: a given target (a lab, a proxy in front of an emulator) has one server, whose
+    lines the suite and the load pass would share, so there they still run one after the other.
+
+    The pass reports into a buffer (``progress``) that ``finish`` prints under the load-pass phase,
+    so its lines never cut into the suite's progress counter."""
+
+    def __init__(
+        self, ctx: QualifyRun, options: QualifyOptions, summaries: dict[str, dict[str, Any]]
+    ) -> None:
+        self.ctx, self.options, self.summaries = ctx, options, summaries
+        self.control = LoadControl()
+        self.buffer = io.StringIO()
+        self.progress = Progress(phases=4, stream=self.buffer)
+        self.thread = threading.Thread(target=self._run, name="recqual-load-pass", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        ctx = self.ctx
+        try:
+            log = ctx.out / "load" / "emulator.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with embedded_emulator(log=log) as url:
+                load_ctx = self._context(url)
+                if not self.control.stopped.is_set():
+                    self.progress.note(f"on a second embedded emulator, {url}, beside the conformance suite")
+                    run_load(load_ctx, self.options, self.progress, self.summaries, self.control)
+        except (RecqualError, OSError) as exc:  # its emulator did not start or passed no preflight
+            ctx.problems.append(f"the load pass could not start its embedded emulator: {exc}")
+            self.progress.note(ctx.problems[-1])
+        except Exception as exc:  # a thread's error would otherwise be a traceback nobody reads
+            ctx.problems.append(f"the load pass broke: {type(exc).__name__}: {exc}")
+            self.progress.note(ctx.problems[-1])
+
+    def _context(self, url: str) -> QualifyRun:
+        """The run's context pointed at the load pass's own emulator, with its own preflight.json."""
+        ctx = self.ctx
+        config = ctx.config.with_url(url)
+        pre = run_preflight(config, profile=ctx.profile, started_emulator=True)
+        path = ctx.out / "load" / "preflight.json"
+        pre.write(path)
+        env = {**ctx.env, ENV_PREFLIGHT: str(path)}
+        load_ctx = QualifyRun(
+            config, Target(url, "embedded-emulator"), ctx.profile, ctx.seed, ctx.out, env, pre
+        )
+        load_ctx.deadline, load_ctx.problems = ctx.deadline, ctx.problems
+        return load_ctx
+
+    def finish(self, progress: Progress) -> None:
+        """Wait for the pass (usually over before the suite), then print what it reported."""
+        self.thread.join()
+        for line in self.buffer.getvalue().splitlines():
+            progress.note(line.strip())
+
+    def stop(self) -> None:
+        """A stop signal: no further scenario; the running one stops what it started, then the emulator."""
+        self.control.stopped.set()
+        process = self.control.current
+        if process is not None and process.poll() is None:
+            interrupt(process, LOAD_CLEANUP_GRACE_S)
+        self.thread.join(timeout=LOAD_CLEANUP_GRACE_S + 15)
 
 
 @dataclass
@@ -414,23 +505,41 @@ def _qualify(options: QualifyOptions, progress: Progress, state: _Run) -> tuple[
         ctx = state.ctx = run_context(options, config, pre, early is None, seed, out)
         ctx.deadline = state.deadline
         announce(ctx, progress)
-        state.phase = "conformance suite"
-        progress.phase("conformance suite", f"seed {seed}{', quick' if options.quick else ''}")
-        state.contract_exit, state.contract = run_contract(ctx, options, progress)
-        refuse_unknown_selection(state.contract_exit, state.contract, out / "contract.log")
-        state.load_skipped = why_no_load(ctx, options)
-        if state.load_skipped:
-            progress.phase("load pass", f"skipped: {state.load_skipped}")
-        else:
-            state.phase = "load pass"
-            progress.phase("load pass", ", ".join(load_scenarios(ctx, options)))
-            run_load(ctx, options, progress, state.load_summaries)
+        beside = None
+        if early is None and why_no_load(ctx, options) is None:  # recqual started the emulator
+            beside = LoadBeside(ctx, options, state.load_summaries)
+            beside.start()
+        try:
+            _suite_then_load(ctx, options, progress, state, beside)
+        finally:
+            if beside is not None:  # a stop signal, or an error: no load child may outlive the run
+                beside.stop()
     state.phase = "report"
     progress.phase("report", str(out))
     summary = _summary(state, options)
     if baseline is not None and options.baseline is not None:
         apply_gate(summary, gate(baseline, summary), options.baseline)
     return report(summary, out, progress), out
+
+
+def _suite_then_load(
+    ctx: QualifyRun, options: QualifyOptions, progress: Progress, state: _Run, beside: LoadBeside | None
+) -> None:
+    """The conformance suite, then the load pass: run now, or (``beside``) waited for and reported."""
+    state.phase = "conformance suite"
+    progress.phase("conformance suite", f"seed {ctx.seed}{', quick' if options.quick else ''}")
+    state.contract_exit, state.contract = run_contract(ctx, options, progress)
+    refuse_unknown_selection(state.contract_exit, state.contract, ctx.out / "contract.log")
+    state.load_skipped = None if beside is not None else why_no_load(ctx, options)
+    if state.load_skipped:
+        progress.phase("load pass", f"skipped: {state.load_skipped}")
+        return
+    state.phase = "load pass"
+    progress.phase("load pass", ", ".join(load_scenarios(ctx, options)))
+    if beside is not None:
+        beside.finish(progress)
+    else:
+        run_load(ctx, options, progress, state.load_summaries)
 
 
 def _summary(state: _Run, options: QualifyOptions) -> dict[str, Any]:
