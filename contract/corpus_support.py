@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import hypothesis
@@ -65,6 +66,9 @@ class UploadedCorpus:
     owners: tuple[str, ...]
     marks: dict[str, corpus.CorpusRecording] = dataclasses.field(default_factory=dict)
     """The boundary anchors by name (see ``boundary_anchors``): what the deterministic rows aim at."""
+    groups: dict[str, list[corpus.CorpusRecording]] = dataclasses.field(default_factory=dict)
+    """The operand-class groups (see ``class_groups``), and ``dst`` when the window holds a
+    European clock change: what the pairwise filter check aims at."""
 
     def id_of(self, item: corpus.CorpusRecording) -> str:
         return next(k for k, v in self.ids.items() if v is item)
@@ -219,6 +223,112 @@ def build_corpus(
     return items, locals_, owners, marks
 
 
+GROUP_STEP_S = 1987
+"""Seconds between the recordings of a group (plus a sub-second part): distinct, irregular starts."""
+
+
+def class_groups(
+    base: Instant,
+    spread_s: int,
+    *,
+    tag: str,
+    numbers: Sequence[str],
+    owners: Sequence[str],
+) -> dict[str, list[corpus.CorpusRecording]]:
+    """One group of recordings per operand class (``corpus.OPERAND_CLASSES``), each under its own
+    localPartyNumber (the run-unique ``numbers[i]`` plus the class' suffix, so isolating by it also
+    exercises a plain filter holding that class' characters).
+
+    Why: a wildcard, regex or double-decoding reading of a filter only shows when the stored data
+    holds a value that reading would select and the literal one would not. Each group stores its
+    class' values (the first three times, with the same owner and direction, so an equality selects
+    enough for a deep and a partial page) beside their decoys; every remote value starts with ``tag``
+    (run-unique digits). One more recording per group carries the decoy localPartyNumber. The
+    plain group's three copies share one start instant (ties: A-3 breaks them by referenceNumber).
+    """
+    groups: dict[str, list[corpus.CorpusRecording]] = {}
+    for g, (name, values) in enumerate(corpus.OPERAND_CLASSES.items()):
+        suffix, local_decoys = corpus.LOCAL_CLASS_SUFFIXES[name]
+        local = numbers[g] + suffix
+        owner = owners[g % len(owners)]
+        first = ago(base, spread_s, 1.5 + 0.8 * g) - 3 * 60 * TICKS_PER_SECOND
+        remotes = [values[0].value] * 3 + [v.value for v in values[1:]]
+        remotes += [d for v in values for d in v.decoys]
+        members = []
+        for k, remote in enumerate(remotes):
+            shift = 0 if name == "plain" and k < 3 else k * (GROUP_STEP_S * TICKS_PER_SECOND + 1_234_567)
+            members.append(
+                corpus.CorpusRecording(
+                    start=first - shift,
+                    duration_ticks=(40 + 7 * k) * TICKS_PER_SECOND + 3_333 * k,
+                    direction=g % 3,
+                    local_party_number=local,
+                    remote_party_number=f"{tag}-{remote}",
+                    owner_username=owner if k < 3 else owners[(g + k) % len(owners)],
+                    offset_minutes=(0, 120, -300)[k % 3],
+                )
+            )
+        for d, decoy in enumerate(local_decoys):
+            members.append(
+                dataclasses.replace(
+                    members[0],
+                    start=first - (len(remotes) + d) * GROUP_STEP_S * TICKS_PER_SECOND,
+                    local_party_number=numbers[g] + decoy,
+                )
+            )
+        groups[name] = members
+    return groups
+
+
+def eu_clock_changes(earliest: Instant, latest: Instant) -> list[Instant]:
+    """The European summer-time changes (last Sunday of March and of October, 01:00 UTC) between
+    ``earliest`` and ``latest``, newest first."""
+    changes = []
+    for year in range(latest.to_datetime().year, earliest.to_datetime().year - 1, -1):
+        for month in (10, 3):
+            last = datetime(year, month, 31, 1, tzinfo=UTC)
+            moment = last - timedelta(days=(last.weekday() + 1) % 7)
+            instant = Instant.from_datetime(moment)
+            if earliest <= instant <= latest:
+                changes.append(instant)
+    return changes
+
+
+DST_STEPS_S = (-1800, 0, 0, 0, 1200)
+"""Around a clock change: half an hour before, one tick before, at, one tick after, 20 min after."""
+
+
+def dst_group(
+    window_earliest: Instant, base: Instant, *, local: str, tag: str, owner: str
+) -> list[corpus.CorpusRecording]:
+    """Recordings at and around the newest European clock change inside the upload window (empty
+    when it holds none, e.g. a lab with one day of retention). Each is uploaded with the offset the
+    local clock showed (``+02:00`` in summer, ``+01:00`` in winter): the sort of date a server that
+    converts with a fixed offset, or with today's offset, gets wrong by an hour."""
+    changes = eu_clock_changes(window_earliest + 2 * HOUR, base - 2 * HOUR)
+    if not changes:
+        return []
+    change = changes[0]
+    summer_before = change.to_datetime().month == 10
+    ticks = (0, -1, 0, 1, 0)
+    out = []
+    for k, (step, tick) in enumerate(zip(DST_STEPS_S, ticks, strict=True)):
+        start = change + step * TICKS_PER_SECOND + tick
+        summer = (start < change) == summer_before
+        out.append(
+            corpus.CorpusRecording(
+                start=start,
+                duration_ticks=(60 + k) * TICKS_PER_SECOND,
+                direction=k % 3,
+                local_party_number=local,
+                remote_party_number=f"{tag}-dst{k}",
+                owner_username=owner,
+                offset_minutes=120 if summer else 60,
+            )
+        )
+    return out
+
+
 def upload(admin: ApiClient, items: list[corpus.CorpusRecording]) -> dict[str, corpus.CorpusRecording]:
     """Upload every recording (tiny WAV); a refused upload is a set-up failure naming the metadata."""
     ids: dict[str, corpus.CorpusRecording] = {}
@@ -343,7 +453,15 @@ def uploaded_corpus(recqual_run: Any) -> UploadedCorpus:
     items, locals_, owners, marks = build_corpus(
         scene, seed=context.seed, size=RUN_SIZES[context.quick or not context.is_emulator]
     )
-    return UploadedCorpus(items, upload(admin, items), locals_, owners, marks)
+    base, spread_s = corpus_window(scene)
+    tag = scene.number()
+    numbers = [scene.number() for _ in corpus.OPERAND_CLASSES]
+    groups = class_groups(base, spread_s, tag=tag, numbers=numbers, owners=owners)
+    dst = dst_group(scene.upload_window.earliest, base, local=scene.number(), tag=tag, owner=owners[0])
+    if dst:
+        groups["dst"] = dst
+    items += [r for group in groups.values() for r in group]
+    return UploadedCorpus(items, upload(admin, items), locals_, owners, marks, groups)
 
 
 RUN_SIZES = {False: (20, 30), True: (12, 18)}

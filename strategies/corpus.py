@@ -45,6 +45,9 @@ from strategies.rhs_colon import (
 __all__ = [
     "DEFAULT_SPREAD_S",
     "FILTER_PARAMS",
+    "LOCAL_CLASS_SUFFIXES",
+    "OPERAND_CLASSES",
+    "ClassValue",
     "CorpusRecording",
     "Spread",
     "corpora",
@@ -52,6 +55,7 @@ __all__ = [
     "order_key",
     "plain_filters_for",
     "query_params",
+    "recase",
     "select",
     "tie_groups",
 ]
@@ -349,3 +353,66 @@ def query_params(params: Mapping[str, Filter | str | int]) -> dict[str, str]:
         name: encode(value) if isinstance(value, DatetimeFilter | StringFilter) else str(value)
         for name, value in params.items()
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Operand classes: stored values where a wrong reading of a metacharacter selects something else
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassValue:
+    """One stored value of an operand class, the part of it a ``contains`` keeps (``key``), and the
+    decoys: values a server that reads ``key`` (or the whole value) as a pattern, a second URL
+    decoding, a cut at ``;`` or an accent-insensitive comparison would also select, and the literal
+    reading (section 4, A-4) never does."""
+
+    value: str
+    key: str
+    decoys: tuple[str, ...] = ()
+
+
+OPERAND_CLASSES: dict[str, tuple[ClassValue, ...]] = {
+    # whole-value equality vs prefix/substring readings
+    "plain": (ClassValue("77a", "77a", ("77", "77ab")),),
+    # A-4: case-insensitive; the operand is recased, the decoy is a prefix
+    "case": (ClassValue("AbCd", "bCd", ("AbC",)),),
+    # SQL LIKE: `_` one character, `%` any run
+    "like": (ClassValue("a_c9", "a_c", ("abc9",)), ClassValue("5%x", "5%x", ("5yyx",))),
+    # SQL Server LIKE: `[ab]` a character class
+    "bracket": (ClassValue("[ab]1", "[ab]1", ("a1", "b1")),),
+    # regular expressions: `.` any character, `|` alternation, `+` and `*` repetition
+    "regex": (ClassValue("a.c", "a.c", ("axc",)), ClassValue("(d|e)f+", "(d|e)f+", ("dff",))),
+    # URL: `+` read as a space, `%2F` decoded twice, `&` and `=` splitting the query
+    "url": (
+        ClassValue("a+b", "a+b", ("a b",)),
+        ClassValue("p%2Fq", "p%2Fq", ("p/q",)),
+        ClassValue("r&s=t", "r&s=t", ("r",)),
+    ),
+    # RHS-Colon: `\;` and `\\` escaped, `:` inside the operand (section 4)
+    "rhs-colon": (ClassValue("k:v;w\\z", "v;w\\", ("k:v",)),),
+    # non-ASCII letters: case folds beyond ASCII (A-4), accents are significant
+    "unicode": (ClassValue("Été Жук", "été ж", ("Ete Жук",)),),
+}
+"""Remote-party values per operand class (each stored with a run-unique prefix). The first value of
+each class is stored three times (so equality selects enough for several pages), the others once."""
+
+LOCAL_CLASS_SUFFIXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "plain": ("", ("9",)),
+    "case": ("-Ab", ("-A",)),
+    "like": ("_1", ("x1",)),
+    "bracket": ("[1]", ("1",)),
+    "regex": (".1", ("x1",)),
+    "url": ("+1", (" 1",)),
+    "rhs-colon": (";1\\", (";1",)),
+    "unicode": ("-é", ("-e",)),
+}
+"""localPartyNumber per operand class: ``(suffix of the class group's number, decoy suffixes)``. A
+plain filter is an exact, case-insensitive equality (2.1, A-4): no pattern, no escape, no second
+decoding, so the decoys never match."""
+
+
+def recase(value: str, how: str) -> str:
+    """``value`` in another case (A-4) when that stays oracle-safe, else unchanged."""
+    changed = {"upper": str.upper, "lower": str.lower, "swap": str.swapcase}.get(how, str)(value)
+    return changed if is_oracle_safe_value(changed) else value
