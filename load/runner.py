@@ -13,6 +13,7 @@ writes everything into ``out_dir`` and returns a ``LoadResult``:
     out_dir/locust.json           Locust's own JSON stats (``--json-file``)
     out_dir/summary.json          recqual's summary (schema in load/README.md)
     out_dir/junit.xml             one testcase per SLO gate
+    out_dir/capacity.svg          the capacity scenario's step plot
     out_dir/locust-master.log     the master's (or single process's) output; locust-worker-<n>.log
 
 Before Locust starts, ``run`` settles the target once: ``recqual.target_config.resolve`` (a ``ConfigError``
@@ -395,6 +396,7 @@ WRITTEN = (
     "locust.json",
     "summary.json",
     "junit.xml",
+    "capacity.svg",
     "locust-master.log",
     "locust-worker-*.log",
     "preflight.json",

@@ -31,7 +31,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_exceptions": int,
         "latency_gates": bool,
     },
-    "capacity": {"p99_ms": (int, float), "min_knee_users": int},
+    "capacity": {"p99_ms": (int, float), "min_rate": (int, float)},
 }
 
 
@@ -146,9 +146,9 @@ _WHAT = {
     "rate_shortfall": "the open model's rate shortfall",
     "leftover_live": "the recordings left live after clean-up",
     "exceptions": "the uncaught exceptions",
-    "min_knee_users": "the capacity knee",
+    "min_rate": "the highest arrival rate held",
 }
-_UNITS = {"min_rps": " req/s", "min_knee_users": " users"}
+_UNITS = {"min_rps": " req/s", "min_rate": " req/s"}
 
 
 def sentence(breach: Mapping[str, Any]) -> str:
@@ -214,10 +214,10 @@ def _run_checks(summary: dict, config: dict) -> list[Check]:
     if "max_exceptions" in run:
         checks.append(_at_most("exceptions", run["max_exceptions"], int(totals.get("exceptions", 0))))
     capacity = summary.get("capacity")
-    if capacity and config.get("capacity", {}).get("min_knee_users"):
-        limit = config["capacity"]["min_knee_users"]
-        knee = capacity.get("knee_users") or 0
-        checks.append(Check("*", "min_knee_users", limit, knee, knee >= limit, "users"))
+    if capacity and config.get("capacity", {}).get("min_rate"):
+        limit = float(config["capacity"]["min_rate"])
+        held = float(capacity.get("highest_rate") or 0.0)
+        checks.append(Check("*", "min_rate", limit, held, held >= limit, "req/s"))
     return checks
 
 

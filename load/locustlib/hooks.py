@@ -47,9 +47,10 @@ from locust import events
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from load import operations as ops
-from load import slo
+from load import plot, slo
 from load import summary as summary_mod
 from load.lines import lab_lines, partition
+from load.locustlib.arrivals import SteppedSchedule
 from load.locustlib.options import Knobs
 from load.locustlib.state import OwnTarget, RunState, attach_run_state, log, run_state
 from load.redaction import Redactor, install_log_redaction, run_secrets
@@ -136,6 +137,7 @@ def _on_init(environment, **_kwargs) -> None:
         knobs = Knobs.from_options(environment.parsed_options)  # as started, before any spawn message
         state.own_target = OwnTarget(knobs.target_file, knobs.tls_verify)
         runner.register_message("recqual_stop", _worker_stop, concurrent=True)
+        runner.register_message("recqual_rate", _worker_rate)
     elif isinstance(runner, MasterRunner):
         runner.register_message("recqual_stopped", _master_worker_stopped)
 
@@ -326,6 +328,28 @@ def _master_worker_stopped(environment, msg, **_kwargs) -> None:
     state.lifecycle.pending_workers.discard(msg.node_id)
 
 
+# -- the capacity search's arrival rate -------------------------------------------------------------------
+def offer_rate(environment, per_user: float) -> None:
+    """The capacity shape's new step (master or local runner): every user of every process now gets
+    ``per_user`` requests/s (``load.locustlib.arrivals``). The message carries the rate only."""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        for client_id in [c.id for c in runner.clients.all if c.state != STATE_MISSING]:
+            runner.send_message("recqual_rate", {"per_user": per_user}, client_id=client_id)
+    _retime(run_state(environment), per_user)
+
+
+def _worker_rate(environment, msg, **_kwargs) -> None:
+    _retime(run_state(environment), float((msg.data or {}).get("per_user", 0.0)))
+
+
+def _retime(state: RunState, per_user: float) -> None:
+    state.step_rate_per_user = per_user
+    for schedule in state.schedules:
+        if isinstance(schedule, SteppedSchedule):
+            schedule.retime(per_user)
+
+
 # -- 4. test_stop: clean-up -------------------------------------------------------------------------------
 @events.test_stop.add_listener
 def _on_test_stop(environment, **_kwargs) -> None:
@@ -408,6 +432,8 @@ def _on_quitting(environment, **_kwargs) -> None:
     notes = [state.redact(note) for note in _notes(state, interrupted)]
     result = state.redact.tree(_summary(environment, knobs, scenario, notes))
     checks = _judge(state, result, knobs, scenario, interrupted)
+    if result.get("capacity"):
+        result["capacity"]["plot"] = plot.write(out_dir / "capacity.svg", result["capacity"]).name
     slo.write_junit(out_dir / "junit.xml", result, checks)
     (out_dir / "summary.json").write_text(
         json.dumps(result, indent=2, sort_keys=False) + "\n", encoding="utf-8"

@@ -97,12 +97,31 @@ OPTIONS: tuple[Option, ...] = (
         -1,
         "Emulator recording channels to set (-1 = scenario default: high, or 8 for capacity)",
     ),
-    Option("--recqual-step-users", "RECQUAL_STEP_USERS", 2, "capacity: users added per step"),
+    Option("--recqual-start-rate", "RECQUAL_START_RATE", 20.0, "capacity: requests/s of the first step"),
+    Option(
+        "--recqual-rate-factor",
+        "RECQUAL_RATE_FACTOR",
+        1.5,
+        "capacity: after a step that held, the next offers this many times its rate",
+    ),
+    Option(
+        "--recqual-refine-steps",
+        "RECQUAL_REFINE_STEPS",
+        2,
+        "capacity: bisections between the highest rate held and the lowest broken",
+    ),
+    Option("--recqual-max-rate", "RECQUAL_MAX_RATE", 0.0, "capacity: never offer more req/s (0: no ceiling)"),
+    Option(
+        "--recqual-capacity-mix",
+        "RECQUAL_CAPACITY_MIX",
+        "call-control",
+        "capacity: call-control (the scenario's rounds) or start-stop (start, then stop by id: nothing else)",
+    ),
     Option(
         "--recqual-step-seconds",
         "RECQUAL_STEP_SECONDS",
         5.0,
-        "capacity: seconds per step (>= 6 in distributed runs: workers report every 3 s)",
+        "capacity: seconds per step (>= 8 in distributed runs: workers report every 3 s)",
     ),
     Option(
         "--recqual-seed-recordings",
@@ -144,7 +163,11 @@ class Knobs:
     max_user_rps: float
     race_size: int
     channels: int
-    step_users: int
+    start_rate: float
+    rate_factor: float
+    refine_steps: int
+    max_rate: float
+    capacity_mix: str
     step_seconds: float
     seed_recordings: int
     run_id: str
@@ -168,7 +191,11 @@ class Knobs:
             max_user_rps=max(0.0, float(get("max_user_rps", 50.0))),
             race_size=max(2, int(get("race_size", 3))),
             channels=int(get("channels", -1)),
-            step_users=max(1, int(get("step_users", 2))),
+            start_rate=max(0.1, float(get("start_rate", 20.0))),
+            rate_factor=max(1.05, float(get("rate_factor", 1.5))),
+            refine_steps=max(0, int(get("refine_steps", 2))),
+            max_rate=max(0.0, float(get("max_rate", 0.0))),
+            capacity_mix=str(get("capacity_mix", "call-control")),
             step_seconds=max(1.0, float(get("step_seconds", 5.0))),
             seed_recordings=max(0, int(get("seed_recordings", 30))),
             run_id=str(get("run_id", "")),

@@ -1,39 +1,63 @@
-"""The capacity step shape: raise concurrency step by step until p99 breaks its limit or 503s appear.
+"""The capacity shape: a fixed set of users on an open-model schedule whose arrival rate rises step by step.
 
-The step table is three numbers, all knobs:
+The users are all started first (``-u`` at ``-r``; they must be enough to carry the highest rate: each has
+one request in flight at a time). Then each step offers one total arrival rate, chosen by
+``load.rate_search.RateSearch`` (the ramp, then bisection), and shares it among the users
+(``load.locustlib.arrivals``). The step table is knobs:
 
-| knob                                   | meaning                                        | default |
-|----------------------------------------|------------------------------------------------|---------|
-| ``--recqual-step-users``               | users added per step (step k runs k x this)    | 2       |
-| ``-u/--users``                         | ceiling: the shape stops after the step at it  | 10      |
-| ``--recqual-step-seconds``             | length of each step                            | 5 s     |
+| knob                        | meaning                                                    | default |
+|-----------------------------|------------------------------------------------------------|---------|
+| ``--recqual-start-rate``    | requests/s of the first step                               | 20      |
+| ``--recqual-rate-factor``   | ramp: the next rate after a held step is this times higher | 1.5     |
+| ``--recqual-refine-steps``  | bisections between the highest held and lowest broken rate | 2       |
+| ``--recqual-max-rate``      | never offer more (0: no ceiling)                           | 0       |
+| ``--recqual-step-seconds``  | length of each step                                        | 5 s     |
 
-(``-r`` is the spawn rate within a step; ``-t`` still bounds the whole run.) At the end of each step the
-master looks at that step alone (a diff of the Aggregated histogram, so earlier steps do not dilute it):
-
-- p99 above ``[capacity] p99_ms`` of the SLO file: the knee is the previous step's user count; stop.
-- any ``startRecording [503]`` (no recording channel available): the first-503 concurrency is this step's
-  user count; stop.
-
-Only the master (or local runner) runs the shape and it reads the merged stats, which workers refresh every
-3 s: in distributed runs use steps of 6 s or more.
+A step's first part settles (the new rate reaches every user, a broken step's queue drains: at least
+1 s, and one slot period of a user); the rest is its measured window, read from the master's merged stats
+(a diff, so earlier steps do not dilute it): answers, failures, 503s and the p99 from the intended start
+over every operation. Workers report every 3 s: in distributed runs use steps of 8 s or more. The busiest
+load-generator process's CPU is kept per step: a step that broke with a generator near a full core was
+limited by the generator, not the server (``generator_bound``: add ``--workers``).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 from locust import LoadTestShape
-from locust.runners import Runner
+from locust.runners import MasterRunner, Runner
 
 from load import operations as ops
 from load import slo
+from load.locustlib.hooks import offer_rate
 from load.locustlib.options import Knobs
-from load.summary import outcome_row, percentile
+from load.locustlib.state import run_state
+from load.rate_search import Limits, Measured, RateSearch, SearchPlan
+from load.summary import classify, outcome_row, percentile
+
+SETTLE_MIN_S = 1.0
+USERS_WAIT_S = 60.0
+"""The first step starts when every user has set up its lines, or after this long (some could not)."""
+USERS_READY = "capacity_users_ready"
+"""The run counter of users whose set-up is done (workers report it with their stats, every 3 s)."""
 
 
-class CapacitySteps(LoadTestShape):
-    use_common_options = True  # -u is the ceiling, -r the spawn rate, -t the overall bound
+@dataclass
+class _Mark:
+    """The merged stats at the start of a step's measured window."""
+
+    t: float
+    requests: int
+    failures: int
+    count_503: int
+    intended: dict[float, int]
+    cpu: list[float] = field(default_factory=list)
+
+
+class ArrivalRateSteps(LoadTestShape):
+    use_common_options = True  # -u users, -r spawn rate, -t the overall bound
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,14 +68,13 @@ class CapacitySteps(LoadTestShape):
         self._clear()
 
     def _clear(self) -> None:
-        self.steps: list[dict] = []
-        self.knee_users: int | None = None
-        self.first_503_users: int | None = None
-        self.stopped_because = ""
-        self.p99_limit: float | None = None
-        self._index = -1
-        self._users = 0
-        self._mark: dict | None = None
+        self.search: RateSearch | None = None
+        self._rate = 0.0
+        self._step_start = 0.0  # run time
+        self._step_mono = 0.0
+        self._mark: _Mark | None = None
+        self._cpu: list[float] = []
+        self._waiting_since: float | None = None
 
     @property
     def _runner(self) -> Runner:
@@ -63,81 +86,109 @@ class CapacitySteps(LoadTestShape):
     def tick(self):
         options = self._runner.environment.parsed_options
         knobs = Knobs.from_options(options)
-        if self.p99_limit is None:
-            self.p99_limit = float(
-                slo.load(knobs.slo_file or None, "capacity").get("capacity", {}).get("p99_ms", 250.0)
-            )
-        ceiling = int(getattr(options, "num_users", 0) or 10)
-        spawn_rate = float(getattr(options, "spawn_rate", 0) or knobs.step_users)
-        index = int(self.get_run_time() // knobs.step_seconds)
-        if index != self._index:
-            if self._index >= 0:
-                self._close_step()
-                if self.stopped_because:
-                    return None
-                if self._users >= ceiling:
-                    self.stopped_because = f"user ceiling {ceiling} reached"
-                    return None
-            self._index = index
-            self._users = min(ceiling, knobs.step_users * (index + 1))
-            self._open_step()
-        return self._users, spawn_rate
+        users = int(getattr(options, "num_users", 0) or 1)
+        spawn_rate = float(getattr(options, "spawn_rate", 0) or users)
+        if self.search is None:
+            self.search = _new_search(knobs)
+        search = self.search
+        if search.stopped:
+            return None
+        if not self._rate:
+            if not self._all_users_running(users):
+                return users, spawn_rate
+            return self._open(search.next_rate(), users, spawn_rate)
+        self._cpu.append(self._generator_cpu())
+        elapsed = self.get_run_time() - self._step_start
+        settle = max(SETTLE_MIN_S, users / self._rate, knobs.step_seconds / 4)
+        if self._mark is None and elapsed >= min(settle, knobs.step_seconds / 2):
+            self._mark = self._take_mark()
+        if elapsed < knobs.step_seconds:
+            return users, spawn_rate
+        self._close(partial=False)
+        return self._open(search.next_rate(), users, spawn_rate)
+
+    def _all_users_running(self, users: int) -> bool:
+        """Every user set up (its lines leased, its calls placed): set-up traffic must not fall in a step."""
+        if self._waiting_since is None:
+            self._waiting_since = time.monotonic()
+        ready = run_state(self._runner.environment).counters[USERS_READY]
+        return ready >= users or time.monotonic() - self._waiting_since > USERS_WAIT_S
+
+    def _open(self, rate: float | None, users: int, spawn_rate: float):
+        if rate is None:
+            self._rate = 0.0
+            return None
+        self._rate, self._step_start, self._step_mono = rate, self.get_run_time(), time.monotonic()
+        self._mark, self._cpu = None, []
+        offer_rate(self._runner.environment, rate / users)
+        return users, spawn_rate
 
     # -- per-step measurement ---------------------------------------------------------------------------
-    def _counts_503(self) -> int:
-        entry = self._runner.stats.entries.get((outcome_row(ops.START, 503), "POST"))
-        return entry.num_requests if entry is not None else 0
-
-    def _open_step(self) -> None:
-        total = self._runner.stats.total
-        self._mark = {
-            "t": time.monotonic(),
-            "times": dict(total.response_times),
-            "requests": total.num_requests,
-            "503": self._counts_503(),
-        }
-
-    def _close_step(self, partial: bool = False) -> None:
-        if self._mark is None:
-            return
-        total = self._runner.stats.total
-        diff = {k: n - self._mark["times"].get(k, 0) for k, n in total.response_times.items()}
-        diff = {k: n for k, n in diff.items() if n > 0}
-        requests = total.num_requests - self._mark["requests"]
-        seconds = time.monotonic() - self._mark["t"]
-        p99 = percentile(diff, sum(diff.values()), 0.99)
-        count_503 = self._counts_503() - self._mark["503"]
-        self.steps.append(
-            {
-                "users": self._users,
-                "seconds": round(seconds, 2),
-                "requests": requests,
-                "rps": round(requests / seconds, 2) if seconds > 0 else 0.0,
-                "p99": p99,
-                "503s": count_503,
-                "partial": partial,
-            }
+    def _take_mark(self) -> _Mark:
+        stats = self._runner.stats
+        entry = stats.entries.get((outcome_row(ops.START, 503), "POST"))
+        return _Mark(
+            t=time.monotonic(),
+            requests=stats.total.num_requests,
+            failures=stats.total.num_failures,
+            count_503=entry.num_requests if entry is not None else 0,
+            intended=self._intended(),
         )
-        self._mark = None
-        if self.p99_limit is not None and p99 > self.p99_limit and requests and not partial:
-            self.stopped_because = f"p99 {p99:g} ms above {self.p99_limit:g} ms at {self._users} users"
-        elif not partial and requests:
-            self.knee_users = self._users  # the largest step so far that kept p99 within the limit
-        if count_503 and self.first_503_users is None:
-            self.first_503_users = self._users
-            self.stopped_because = (
-                self.stopped_because or f"503 (no recording channel) at {self._users} users"
-            )
+
+    def _intended(self) -> dict[float, int]:
+        """Every operation's intended-start histogram, merged: {bucketed ms: count}."""
+        merged: dict[float, int] = {}
+        for (name, _method), entry in self._runner.stats.entries.items():
+            if classify(str(name))[0] == "intended":
+                for bucket, count in entry.response_times.items():
+                    merged[float(bucket)] = merged.get(float(bucket), 0) + count
+        return merged
+
+    def _generator_cpu(self) -> float:
+        """The busiest load-generator process now: the local runner itself, or the busiest worker."""
+        runner = self._runner
+        if isinstance(runner, MasterRunner):
+            return max((float(c.cpu_usage or 0) for c in runner.clients.values()), default=0.0)
+        return float(getattr(runner, "current_cpu_usage", 0) or 0)
+
+    def _close(self, *, partial: bool) -> None:
+        assert self.search is not None
+        mark = self._mark or self._take_mark()
+        now = self._take_mark()
+        diff = {k: n - mark.intended.get(k, 0) for k, n in now.intended.items()}
+        diff = {k: n for k, n in diff.items() if n > 0}
+        window = Measured(
+            seconds=round(now.t - mark.t, 3),
+            requests=now.requests - mark.requests,
+            failures=now.failures - mark.failures,
+            p99_intended_ms=percentile(diff, sum(diff.values()), 0.99),
+            count_503=now.count_503 - mark.count_503,
+            generator_cpu=round(max(self._cpu), 1) if self._cpu else None,
+        )
+        started = round(self._step_start + (mark.t - self._step_mono), 3)
+        self.search.record(self._rate, started, window, partial=partial or window.seconds <= 0)
 
     def report(self) -> dict:
         """The capacity section of summary.json (called by the master's quitting listener)."""
-        if self._mark is not None:
-            self._close_step(partial=True)
-            self.stopped_because = self.stopped_because or "run time limit reached"
-        return {
-            "p99_limit_ms": self.p99_limit,
-            "knee_users": self.knee_users,
-            "first_503_users": self.first_503_users,
-            "stopped_because": self.stopped_because,
-            "steps": self.steps,
-        }
+        search = self.search or RateSearch(SearchPlan(1.0, 2.0, 0), Limits(0.0, 0.0, 0.0))
+        if self._rate and not search.stopped:
+            self._close(partial=True)
+            search.stop("run time limit reached")
+            self._rate = 0.0
+        return search.report()
+
+
+def _new_search(knobs: Knobs) -> RateSearch:
+    config = slo.load(knobs.slo_file or None, "capacity")
+    limits = Limits(
+        p99_ms=float(config.get("capacity", {}).get("p99_ms", 250.0)),
+        max_failure_ratio=float(config.get("defaults", {}).get("max_failure_ratio", 0.0)),
+        max_shortfall=float(config.get("run", {}).get("max_rate_shortfall", 0.05)),
+    )
+    plan = SearchPlan(
+        start_rate=knobs.start_rate,
+        factor=knobs.rate_factor,
+        refine=knobs.refine_steps,
+        max_rate=knobs.max_rate,
+    )
+    return RateSearch(plan, limits)

@@ -107,6 +107,7 @@ class RunState:
     worker_count: int = 1
     run_id: int = 0
     per_user_rate: float = 0.0  # open model: requests/s per user (0 = closed model)
+    step_rate_per_user: float = 0.0  # capacity: the current step's requests/s per user (0: not begun)
     fatal: str = ""
     prepared: bool = False
     free_lines: list[Line] = field(default_factory=list)
@@ -130,6 +131,7 @@ class RunState:
     def begin(self) -> None:
         """Forget a previous run's bookkeeping (a process can run several tests from the web UI)."""
         self.fatal, self.prepared, self.stopping_at = "", False, None
+        self.step_rate_per_user = 0.0
         self.free_lines, self.idle_lines, self.leases, self.schedules = [], [], [], []
         self.touched_idle.clear()
         self.live.clear()

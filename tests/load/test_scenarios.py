@@ -24,8 +24,8 @@ RUNS = {
         12,
         "20s",
         [
-            "--recqual-step-users",
-            "2",
+            "--recqual-start-rate",
+            "20",
             "--recqual-step-seconds",
             "2",
             "--recqual-channels",
@@ -106,7 +106,7 @@ def test_capacity_passes_and_reports_the_channel_limit(emulator, tmp_path):
     # a generous knee limit: this test is about the channel limit, not this machine's latency
     summary = run_scenario("capacity", emulator, tmp_path, slo_text="[capacity]\np99_ms = 5000.0\n")
     capacity = summary["capacity"]
-    assert capacity["first_503_users"] is not None and capacity["first_503_users"] > 3  # 3 channels
+    assert capacity["first_503_rate"] is not None  # 3 channels: the open model's starts outnumber them
     assert "503" in capacity["stopped_because"]
-    assert capacity["steps"] and capacity["steps"][0]["users"] == 2
+    assert capacity["steps"] and capacity["steps"][0]["rate"] == 20
     assert summary["operations"]["startRecording"]["outcomes"].get("503", 0) > 0
