@@ -5,6 +5,7 @@
     recqual emulator [--host H] [--port P] [--db PATH]
     recqual contract [pytest args...]        the conformance suite (pytest)
     recqual load SCENARIO [args...]          a Locust scenario
+    recqual load worker --master-host HOST   a worker for a load master elsewhere (load/README.md)
     recqual report --allure RUN_DIR          build the Allure HTML of a run
     recqual diff BASELINE CURRENT            compare two summary.json files
 
