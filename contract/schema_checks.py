@@ -24,6 +24,7 @@ Built-in checks, and why each is on, off or replaced (every exclusion is named; 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, Literal
@@ -426,3 +427,50 @@ def validate(case: schemathesis.Case, reply: Reply, client: ApiClient, *, pinned
         )
     except FailureGroup as group:
         raise convert(group, case, reply) from None
+
+
+# ------------------------------------------------------------------------ one model, outside Schemathesis
+
+
+def _json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema (draft 4): ``nullable: true`` becomes a ``null`` type; the
+    vendor extensions and annotations are dropped. Enough for ``specs/``' models (no ``oneOf`` with a
+    ``discriminator`` that needs resolving: the discriminator is a plain ``enum`` property there)."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: _json_schema(value)
+        for key, value in node.items()
+        if not key.startswith("x-")
+        and key not in ("nullable", "example", "examples", "deprecated", "discriminator")
+    }
+    if node.get("nullable") is True and isinstance(node.get("type"), str):
+        out["type"] = [node["type"], "null"]
+    if node.get("nullable") is True and "enum" in node and None not in node["enum"]:
+        out["enum"] = [*node["enum"], None]
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _model_validator(spec_path: str, component: str) -> Any:
+    import jsonschema  # type: ignore[import-untyped]  # a Schemathesis dependency, no stubs here
+
+    components = _json_schema(load(spec_path).get("components", {}))
+    root = {"$ref": f"#/components/schemas/{component}", "components": components}
+    return jsonschema.Draft4Validator(root, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+def model_errors(spec_path: Any, component: str, instance: Any) -> list[tuple[list[Any], str]]:
+    """Where ``instance`` breaks the spec's ``components/schemas/<component>``: (path, message) pairs.
+
+    The checks that read one recording's detail or list item judge it against its model here, so a
+    field mistyped only on some recordings (an hour-long duration, a preserved recording with a note)
+    is a schema failure with a path, not a ``KeyError`` in the check.
+    """
+    validator = _model_validator(str(spec_path), component)
+    return [
+        (list(error.absolute_path), error.message[:300])
+        for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    ]

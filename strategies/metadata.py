@@ -17,6 +17,9 @@ Invariants (tested against `specs/recordings.yaml`):
 
 from __future__ import annotations
 
+import calendar
+import functools
+import string
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,10 +34,18 @@ from strategies.telephony import phone_numbers
 
 __all__ = [
     "PBX_TYPES",
+    "UPLOAD_DIMENSIONS",
     "InvalidMetadata",
+    "dst_edges",
+    "durations_of",
     "invalid_metadata",
     "outside_retention_metadata",
     "pbx_infos",
+    "remote_numbers",
+    "start_regions",
+    "starts_in",
+    "summer_spans",
+    "upload_case",
     "upload_metadata",
 ]
 
@@ -110,9 +121,9 @@ def _past_starts(draw: st.DrawFn, now: Clock, max_age: int) -> str:
 
 def _durations() -> SearchStrategy[str]:
     """Whole seconds, 1 s to 2 h: `PT1S`, `PT1M30S`, `PT1H`; fractions are not proven interoperable."""
-    return st.one_of(
-        st.sampled_from((1, 30, 60, 90, 3600)), st.integers(1, 7200)
-    ).map(lambda s: iso_duration(s * TICKS_PER_SECOND))
+    return st.one_of(st.sampled_from((1, 30, 60, 90, 3600)), st.integers(1, 7200)).map(
+        lambda s: iso_duration(s * TICKS_PER_SECOND)
+    )
 
 
 _NOTES = st.text(
@@ -232,4 +243,182 @@ def outside_retention_metadata(
     age = draw(st.integers((retention_days + 1) * DAY, (retention_days + 400) * DAY))
     start = _now(now) - age
     meta["startDateTime"] = (start - start.ticks % TICKS_PER_SECOND).isoformat(digits=0)
+    return meta
+
+
+# --------------------------------------------------------------------------------------------------
+# Covering-array uploads: one upload per row of dimension values (issue #17)
+# --------------------------------------------------------------------------------------------------
+
+UPLOAD_DIMENSIONS: dict[str, tuple[Any, ...]] = {
+    "direction": (0, 1, 2),
+    "audio": ("pcm16", "pcm8", "alaw", "ulaw", "mp3"),
+    "notes": ("none", "ascii", "unicode"),
+    "preserved": (False, True),
+    "remote": ("none", "digits", "plus", "unicode", "special"),
+    "start": ("utc", "sub-second", "offset", "summer", "dst-edge"),
+    "duration": ("seconds", "minutes", "hours", "fraction", "minutes-fraction"),
+    "owner": ("self", "other"),
+}
+"""What an upload's answer may depend on (§2.2, §3): the Direction enum, each accepted audio
+encoding (MP3 and the four WAV encodings of §2.2), notes absent / ASCII / beyond Latin-1, preserved,
+the remote number's character class (none, digits, E.164 `+`, non-ASCII, characters with a meaning
+in SQL LIKE, RHS-Colon or URLs), where the start lies (whole-second UTC, 100-ns precision, an
+offset, European summer time with an offset, an hour around a daylight-saving change), the
+duration's shape (seconds, minutes, `PT1H2M3S`, a fraction alone, a fraction after minutes) and
+whose recording it is (the caller's, or another user's uploaded by Complete Management)."""
+
+_NOTE_TEXTS = {
+    "ascii": st.text(alphabet=string.ascii_letters + string.digits + " .,-", min_size=1, max_size=40),
+    "unicode": st.tuples(
+        st.sampled_from(("Café Ж", "漢字メモ", "Ελληνικά", "call back 🎧", "Łódź ø")),
+        st.text(alphabet=string.ascii_letters + " ", max_size=12),
+    ).map(" ".join),
+}
+"""Notes per class; every ``unicode`` note has a character outside Latin-1 (a code-page column or
+an ID3 comment written as Latin-1 would lose it)."""
+
+_PBX_INFOS = pbx_infos()
+
+_SPECIAL_REMOTES = ("a;b", "c:\\x", "x\\;y", "100%_[x]", "equals:5", "a b", "sip:Alice@Example.com")
+"""Remote numbers with characters that mean something to SQL LIKE (`%`, `_`, `[`), RHS-Colon (`;`,
+`\\`, `:`), or a URL (space, `@`): the filter corpus uploads the same ones, so a server that keeps
+remote numbers as opaque strings accepts them."""
+
+
+@functools.cache
+def remote_numbers(kind: str) -> SearchStrategy[str | None]:
+    """A remote number of one character class (`UPLOAD_DIMENSIONS["remote"]`); `None` for "none"."""
+    if kind == "none":
+        return st.none()
+    if kind == "digits":
+        return st.text(string.digits, min_size=3, max_size=11).map(lambda d: "0" + d)
+    if kind == "plus":
+        return st.tuples(st.sampled_from("123456789"), st.text(string.digits, min_size=7, max_size=13)).map(
+            lambda t: "+" + t[0] + t[1]
+        )
+    if kind == "unicode":
+        return st.tuples(
+            st.sampled_from(("Café Ж", "漢字", "Ørsted")), st.text(string.digits, max_size=4)
+        ).map(" ".join)
+    if kind == "special":
+        return st.sampled_from(_SPECIAL_REMOTES)
+    raise ValueError(f"unknown remote class {kind!r}")
+
+
+_DURATION_BOUNDS_S = {
+    "seconds": (1, 59),
+    "minutes": (60, 3599),
+    "hours": (3600, 4 * 3600),
+    "fraction": (0, 59),
+    "minutes-fraction": (60, 3599),
+}
+
+
+@functools.cache
+def durations_of(kind: str) -> SearchStrategy[str]:
+    """An ISO-8601 duration of one shape (`UPLOAD_DIMENSIONS["duration"]`): whole seconds under a
+    minute, whole minutes and seconds, an hour or more (`PT1H2M3S`), or a fraction of a second alone
+    (`PT2.5S`) or after minutes (`PT1M2.25S`)."""
+    low, high = _DURATION_BOUNDS_S[kind]
+    whole = st.integers(low, high).map(lambda s: s * TICKS_PER_SECOND)
+    if "fraction" not in kind:
+        return whole.map(iso_duration)
+    fraction = st.integers(1, TICKS_PER_SECOND - 1).map(lambda f: f - f % 10_000 or 5_000_000)
+    return st.tuples(whole, fraction).map(lambda wf: iso_duration(wf[0] + wf[1]))
+
+
+def _last_sunday_utc(year: int, month: int, hour: int) -> Instant:
+    day = calendar.monthrange(year, month)[1]
+    while calendar.weekday(year, month, day) != calendar.SUNDAY:
+        day -= 1
+    return Instant.parse(f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:00:00Z")
+
+
+def summer_spans(earliest: Instant, latest: Instant) -> list[tuple[Instant, Instant]]:
+    """The parts of ``[earliest, latest]`` in European summer time (last Sunday of March 01:00 UTC to
+    last Sunday of October 01:00 UTC), when daylight saving is also in force in North America."""
+    spans = []
+    for year in range(earliest.to_datetime().year, latest.to_datetime().year + 1):
+        begin = max(_last_sunday_utc(year, 3, 1).ticks, earliest.ticks)
+        end = min(_last_sunday_utc(year, 10, 1).ticks, latest.ticks)
+        if end - begin > 2 * 3600 * TICKS_PER_SECOND:
+            spans.append((Instant(begin), Instant(end)))
+    return spans
+
+
+def dst_edges(earliest: Instant, latest: Instant) -> list[Instant]:
+    """European daylight-saving changes (01:00 UTC, last Sundays of March and October) inside
+    ``[earliest + 1 h, latest - 1 h]``: a start within an hour of one tests the server's zone rules."""
+    hour = 3600 * TICKS_PER_SECOND
+    found = []
+    for year in range(earliest.to_datetime().year, latest.to_datetime().year + 1):
+        for month in (3, 10):
+            edge = _last_sunday_utc(year, month, 1)
+            if earliest.ticks + hour <= edge.ticks <= latest.ticks - hour:
+                found.append(edge)
+    return found
+
+
+def start_regions(earliest: Instant, latest: Instant) -> tuple[str, ...]:
+    """The start regions (`UPLOAD_DIMENSIONS["start"]`) that have an instant inside the window."""
+    regions = ["utc", "sub-second", "offset"]
+    if summer_spans(earliest, latest):
+        regions.append("summer")
+    if dst_edges(earliest, latest):
+        regions.append("dst-edge")
+    return tuple(regions)
+
+
+@st.composite
+def starts_in(draw: st.DrawFn, region: str, earliest: Instant, latest: Instant) -> str:
+    """A start in ``region`` inside ``[earliest, latest]``, written as the region says: whole seconds
+    with `Z`; 7 fractional digits; a non-UTC offset; a summer instant with an offset; or an instant
+    within an hour of a daylight-saving change, with the offset European local time had then."""
+    second = TICKS_PER_SECOND
+    if region == "summer":
+        begin, end = draw(st.sampled_from(summer_spans(earliest, latest)))
+    elif region == "dst-edge":
+        edge = draw(st.sampled_from(dst_edges(earliest, latest)))
+        begin, end = edge - 3600 * second, edge + 3600 * second
+    else:
+        begin, end = earliest, latest
+    ticks = draw(st.integers(begin.ticks, end.ticks))
+    if region == "sub-second":
+        fraction = draw(st.integers(1, second - 1).map(lambda f: f if f % 10 else f + 1))
+        return TimeFormat(0, 7).render(Instant(ticks - ticks % second + fraction))
+    ticks -= ticks % second
+    if region == "utc":
+        return TimeFormat(0, 0).render(Instant(ticks))
+    offsets = (120, 60) if region in ("summer", "dst-edge") else (120, -300, 330, 60)
+    return TimeFormat(draw(st.sampled_from(offsets)), draw(st.sampled_from((0, 3)))).render(Instant(ticks))
+
+
+@st.composite
+def upload_case(
+    draw: st.DrawFn,
+    row: dict[str, Any],
+    *,
+    owners: dict[str, str],
+    local_number: str,
+    earliest: Instant,
+    latest: Instant,
+) -> dict[str, Any]:
+    """Valid metadata for one covering-array row (`UPLOAD_DIMENSIONS`): the row fixes each
+    dimension's class, Hypothesis draws the values inside it. ``owners`` maps "self"/"other" to
+    usernames; ``local_number`` is unique to the upload, so the check can find it in the list."""
+    meta: dict[str, Any] = {
+        "startDateTime": draw(starts_in(row["start"], earliest, latest)),
+        "duration": draw(durations_of(row["duration"])),
+        "direction": row["direction"],
+        "localParty": {"username": owners[row["owner"]], "phoneNumber": local_number},
+        "preserved": row["preserved"],
+    }
+    remote = draw(remote_numbers(row["remote"]))
+    if remote is not None:
+        meta["remoteParty"] = {"phoneNumber": remote}
+    if row["notes"] != "none":
+        meta["notes"] = draw(_NOTE_TEXTS[row["notes"]])
+    if draw(st.booleans()):
+        meta["pbxInfo"] = draw(_PBX_INFOS)
     return meta
