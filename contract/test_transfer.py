@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any, Protocol
 
 import pytest
@@ -33,11 +33,13 @@ from hypothesis import event, given, note, settings
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
+from contract.pair_ledger import PairLedger
 from contract.run_context import RunContext
 from contract.scene import Scene
 from contract.upload_window import UploadWindow
 from strategies import audio, metadata
 from strategies.durations import parse_iso_duration
+from strategies.pairwise import covering_rows
 from strategies.rhs_colon import TICKS_PER_SECOND, Instant
 
 CHECK_ECHO = "detail echoes the metadata"
@@ -590,6 +592,9 @@ def settings_knob(scene: Scene) -> Iterator[Any]:
     )
 
 
+RETENTION_EDGE_OFFSETS = (0, 120, -300)
+"""The edge date is sent as ``Z`` and with two offsets (one instant, three spellings, A-14): a server
+whose retention check compares local times, or skips offset dates, refuses only some of them."""
 EMULATOR_RETENTION_DAYS = 7
 """The retention the emulator is given for the retention check (through its control plane)."""
 CHECK_RETENTION = "retention is 409"
@@ -631,13 +636,16 @@ def test_retention_409(
         )
 
     edge = window.before_retention()
-    refused(
-        {
-            **_valid_meta(owner, scene),
-            "localParty": {"username": owner, "phoneNumber": scene.number()},
-            "startDateTime": Instant(edge.ticks - edge.ticks % TICKS_PER_SECOND).isoformat(digits=0),
-        }
-    )
+    for offset in RETENTION_EDGE_OFFSETS:
+        refused(
+            {
+                **_valid_meta(owner, scene),
+                "localParty": {"username": owner, "phoneNumber": scene.number()},
+                "startDateTime": Instant(edge.ticks - edge.ticks % TICKS_PER_SECOND).isoformat(
+                    offset, digits=0
+                ),
+            }
+        )
 
     @settings(max_examples=run_context.examples(full=8, quick=3, creates=True))
     @given(
@@ -671,29 +679,58 @@ def test_licence_501(admin: ApiClient, scene: Scene, settings_knob: Any) -> None
     expect.status(reply, 501, check="licence is 501", why="the Call Recording licence is invalid")
 
 
+ID_DIMENSIONS: dict[str, tuple[Hashable, ...]] = {
+    "operation": ("getRecording", "downloadRecording"),
+    "exists": (True, False),
+    "case": ("lower", "upper", "mixed"),
+}
+"""Every id a client may send for a recording: one that exists or not, in any case (A-1)."""
+
+
+def recased(rec_id: str, case: str) -> str:
+    """``rec_id`` in lower, upper or mixed case (every other hex letter upper, as the vendor shows)."""
+    if case == "upper":
+        return rec_id.upper()
+    if case == "mixed":
+        return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(rec_id))
+    return rec_id.lower()
+
+
 @pytest.mark.recqual(
     family="status",
     operation=["getRecording", "downloadRecording"],
     check="ids: unknown 404, not a GUID 400, any case accepted",
 )
-def test_recording_ids(admin: ApiClient, scene: Scene) -> None:
+def test_recording_ids(admin: ApiClient, scene: Scene, pairs: PairLedger) -> None:
+    """Section 2: an unknown id is 404, a malformed one 400; A-1: any case is accepted. Every
+    combination of operation, existence and case is sent (12 requests), so a server that validates
+    the case only after a miss (an unknown uppercase id called malformed) fails too."""
     rec_id = _upload(
         admin,
         _valid_meta(admin.credentials.username if admin.credentials else "admin", scene),
         audio.wav("pcm16", seconds=0.05),
         "audio/wav",
     )
-    for op in (api.get_recording, api.download_recording):
-        expect.status(op(admin, str(uuid.uuid4())), 404, check="unknown id is 404", why="a GUID nobody uses")
+    ops = {"getRecording": api.get_recording, "downloadRecording": api.download_recording}
+    unknown = str(uuid.uuid4())
+    ran: list[dict[str, Hashable]] = []
+    try:
+        for row in covering_rows(ID_DIMENSIONS):
+            sent = recased(rec_id if row["exists"] else unknown, str(row["case"]))
+            reply = ops[str(row["operation"])](admin, sent)
+            ran.append(row)
+            expect.status(
+                reply,
+                200 if row["exists"] else 404,
+                check="unknown id is 404" if not row["exists"] else "ids in any case",
+                why=f"{'the id of an existing recording' if row['exists'] else 'a GUID nobody uses'}, "
+                f"in {row['case']} case: {sent}",
+                provenance="documented" if row["case"] == "lower" else "A-1",
+            )
+    finally:
+        pairs.record("getRecording", ran, ID_DIMENSIONS)
+    for op in ops.values():
         expect.status(op(admin, "not-a-guid"), 400, check="not a GUID is 400", why="id 'not-a-guid'")
-        reply = op(admin, rec_id.upper())
-        expect.status(
-            reply,
-            200,
-            check="ids in any case",
-            why="the id of an existing recording, upper-cased",
-            provenance="A-1",
-        )
     expect.that(
         rec_id == rec_id.lower(),
         None,

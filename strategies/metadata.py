@@ -238,11 +238,14 @@ def outside_retention_metadata(
     usernames: Sequence[str] = ("admin",),
     now: Clock = None,
 ) -> dict[str, Any]:
-    """Valid metadata whose start is at least a day before the retention period: 409 (§2.2)."""
+    """Valid metadata whose start is at least a day before the retention period: 409 (§2.2). The
+    start is written with `Z` or an offset (an offset is the same instant, A-14: the retention
+    applies to it as well)."""
     meta = dict(draw(upload_metadata(usernames=usernames, now=now)))
     age = draw(st.integers((retention_days + 1) * DAY, (retention_days + 400) * DAY))
     start = _now(now) - age
-    meta["startDateTime"] = (start - start.ticks % TICKS_PER_SECOND).isoformat(digits=0)
+    offset = draw(st.sampled_from((0, 120, -300, 330)))
+    meta["startDateTime"] = (start - start.ticks % TICKS_PER_SECOND).isoformat(offset, digits=0)
     return meta
 
 
