@@ -9,11 +9,19 @@ Why checks of their own: the state machine's pauses (0.4/0.9 s) fit inside the r
 so a duration that counts wall-clock time, or restarts at each resume, could hide there; these pauses
 are long enough that it cannot. Both run on a lab's declared standing-call line as on the emulator
 (``/Mine`` is read only when the line's owner can act on it).
+
+Timing: the two checks mostly wait (6.7 s and 4.2 s), so on the emulator the first of them to run
+drives both flows side by side, each on its own fresh line, and waits once (about 7 s instead of 11);
+the other check then reports the outcome its flow had. Each flow sends the same requests in the same
+order and keeps every wait it had (a wait may only grow, while the other flow takes its turn, and
+each bound is taken from the client clock around the actual requests). On a lab they run one after
+the other, as its declared lines may be too few for two at once.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -114,18 +122,23 @@ def read_duration(admin: ApiClient, line: LineModel, rec: str) -> tuple[float, R
     provenance="A-8",
     needs=("lines",),
 )
-def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
+def test_duration_frozen_while_paused(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient) -> None:
     """Two reads 2.5 s apart while paused are equal (± one tick); the clock runs again after resume,
     and then counts everything recorded, the stretch before the pause included (A-8): read against
     client-clock bounds, not just "it grew". ``/Mine`` agrees on isPaused throughout."""
+    run_sharing_waits(request, scene, admin, CHECK_FROZEN)
+
+
+def frozen_flow(scene: Scene, admin: ApiClient) -> Iterator[float]:
+    """The frozen-while-paused check; each ``yield`` is a wait of at least that many seconds."""
     owner, line, rec = start_on_a_line(scene, admin, "freeze")
-    time.sleep(BEFORE_PAUSE_S)
+    yield BEFORE_PAUSE_S
     reply, sent, received = timed(lambda: api.pause(admin, rec.rec_id))
     expect.status(reply, 204, check="set-up: pause", why="a running recording")
     rec.time.halt(sent, received)
     first, *_ = read_duration(admin, line, rec.rec_id)
     mine_is_paused(owner, scene, rec.rec_id, True)
-    time.sleep(FROZEN_S)
+    yield FROZEN_S
     second, listing, *_ = read_duration(admin, line, rec.rec_id)
     expect.that(
         abs(second - first) <= TICK_TOLERANCE_S - 0.01 or second == first,
@@ -139,7 +152,7 @@ def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
     reply, sent, received = timed(lambda: api.resume(admin, rec.rec_id))
     expect.status(reply, 204, check="set-up: resume", why="a paused recording")
     rec.time.run(sent, received)
-    time.sleep(AFTER_RESUME_S)
+    yield AFTER_RESUME_S
     third, listing, sent, received = read_duration(admin, line, rec.rec_id)
     expect.that(
         third >= second + 1.0,
@@ -170,19 +183,26 @@ def test_duration_frozen_while_paused(scene: Scene, admin: ApiClient) -> None:
     provenance="A-8",
     needs=("lines",),
 )
-def test_completed_duration_excludes_paused_time(scene: Scene, admin: ApiClient) -> None:
+def test_completed_duration_excludes_paused_time(
+    request: pytest.FixtureRequest, scene: Scene, admin: ApiClient
+) -> None:
     """A-8: the completed recording's duration is the recorded time. Record ~1.2 s, pause 3 s, stop:
     the duration must lie within the client-clock bounds of the recorded time (± the one-second
     rounding allowance), which stay well under the 4.2 s a wall-clock duration would show. The
     completed recording is the one on the line's number whose startTime is the live startedAt (A-7),
     so a lab's other recordings on that number never count.
     """
+    run_sharing_waits(request, scene, admin, CHECK_COMPLETED_DURATION)
+
+
+def completed_flow(scene: Scene, admin: ApiClient) -> Iterator[float]:
+    """The completed-duration check; each ``yield`` is a wait of at least that many seconds."""
     _, line, rec = start_on_a_line(scene, admin, "paused")
-    time.sleep(RECORDED_S)
+    yield RECORDED_S
     reply, sent, received = timed(lambda: api.pause(admin, rec.rec_id))
     expect.status(reply, 204, check="set-up: pause", why="a running recording")
     rec.time.halt(sent, received)
-    time.sleep(PAUSED_S)
+    yield PAUSED_S
     expect.status(api.stop(admin, rec.rec_id), 204, check="set-up: stop", why="a paused live recording")
     listing, item = completed_of(admin, line, rec, CHECK_COMPLETED_DURATION)
     detail = api.get_recording(admin, str(item.get("id", "")))
@@ -208,3 +228,61 @@ def test_completed_duration_excludes_paused_time(scene: Scene, admin: ApiClient)
             actual=value,
             provenance="A-8",
         )
+
+
+# -- sharing the waits --------------------------------------------------------------------------------
+Flow = Callable[[Scene, ApiClient], Iterator[float]]
+FLOWS: dict[str, tuple[str, Flow]] = {
+    CHECK_FROZEN: ("test_duration_frozen_while_paused", frozen_flow),
+    CHECK_COMPLETED_DURATION: ("test_completed_duration_excludes_paused_time", completed_flow),
+}
+"""Each check of this module: its test function and its flow."""
+_SHARED = pytest.StashKey[dict[str, BaseException | None]]()
+"""Outcomes of flows that ran beside another check's, waiting for their own check to report them."""
+_RAN = pytest.StashKey[set[str]]()
+
+
+def run_sharing_waits(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient, check: str) -> None:
+    """Run ``check``'s flow, on the emulator together with the flows of this module's other selected
+    checks that have not run yet; or report the outcome its flow had beside an earlier check."""
+    session = request.session
+    shared, ran = session.stash.setdefault(_SHARED, {}), session.stash.setdefault(_RAN, set())
+    if check in shared:
+        outcome = shared.pop(check)
+        if outcome is not None:
+            raise outcome
+        return
+    flows = {check: FLOWS[check][1](scene, admin)}
+    if scene.is_emulator:  # fresh lines for each flow; a lab may declare too few for two at once
+        selected = {getattr(item, "originalname", item.name) for item in session.items}
+        for other, (test, flow) in FLOWS.items():
+            if other != check and other not in ran and test in selected:
+                flows[other] = flow(scene, admin)
+    ran.update(flows)
+    outcomes = side_by_side(flows)
+    mine = outcomes.pop(check)
+    shared.update(outcomes)
+    if mine is not None:
+        raise mine
+
+
+def side_by_side(flows: dict[str, Iterator[float]]) -> dict[str, BaseException | None]:
+    """Run generator flows in one thread: always resume the one whose wait ends first, so each waits at
+    least what it asked for. Returns each flow's outcome: ``None``, or the failure (or skip) it raised;
+    a failing flow ends, the others go on."""
+    due = dict.fromkeys(flows, time.monotonic())
+    outcomes: dict[str, BaseException | None] = {}
+    while due:
+        name = min(due, key=due.__getitem__)
+        time.sleep(max(0.0, due[name] - time.monotonic()))
+        try:
+            due[name] = time.monotonic() + next(flows[name])
+            continue
+        except StopIteration:
+            outcomes[name] = None
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a failure, a TargetError, or pytest's skip/fail outcomes
+            outcomes[name] = exc
+        del due[name]
+    return outcomes
