@@ -45,6 +45,10 @@ DIMENSIONS: dict[str, tuple[Hashable, ...]] = {
     "page": PAGES,
 }
 
+ORDER = ("operand", "second", "param", "operator", "page")
+"""The order the covering array is built in: largest dimensions first make the greedy array about
+half as long (about 105 rows instead of 200)."""
+
 _OPERATORS_OF = {
     **dict.fromkeys(DATETIME_PARAMS, frozenset(("equals-bare", "equals", "before", "after", "between"))),
     "remoteParty": frozenset(("equals-bare", "equals", "contains")),
