@@ -3,7 +3,9 @@
 Invariant: with two users' lines both recorded, every documented filter (``deviceName``,
 ``directoryNumber``, ``username``, ``numericUserId``) given one user's value lists exactly that user's
 recording; filters naming the same user combine to it, filters naming different users (AND) and
-values nobody has list ``[]``; no filter lists both.
+values nobody has list ``[]``; no filter lists both. Beyond those named cases, a covering array
+over the four filters (each absent, line A's, line B's or nobody's value) sends every pair of them,
+three and four at once too; the report shows its pair coverage.
 
 Why a check of its own: the live state machine reads the unfiltered list and the other live checks
 use ``deviceName`` and ``directoryNumber`` only as a look-up, so a server ignoring ``username`` or
@@ -20,7 +22,9 @@ import pytest
 from contract import api, expect
 from contract.client import ApiClient, Reply
 from contract.live_model import require_unrecorded
+from contract.pair_ledger import PairLedger
 from contract.scene import Line, Scene, User
+from strategies.pairwise import covering_rows
 
 CHECK = "live list filters (AND)"
 FILTERS = ("deviceName", "directoryNumber", "username", "numericUserId")
@@ -82,13 +86,41 @@ def filter_cases(
     return cases
 
 
+WHOSE = ("absent", "a", "b", "nobody")
+"""Each filter's value in a covering-array row: not sent, line A's, line B's, a value nobody has."""
+
+
+def pair_dimensions(va: dict[str, str], vb: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Every filter with the values this scene can give it (a lab declares no Numeric User ID)."""
+    return {
+        name: tuple(w for w in WHOSE if w in ("absent", "nobody") or name in (va if w == "a" else vb))
+        for name in FILTERS
+    }
+
+
+def pair_case(
+    row: dict[str, str], va: dict[str, str], vb: dict[str, str], ra: str, rb: str, nobody: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """The filters of a row and what they must list: a line's recording when every filter sent
+    holds that line's value (2.3: AND), none when any holds another line's or nobody's."""
+    values = {"a": va, "b": vb}
+    params = {
+        name: (nobody[name] if whose == "nobody" else values[whose][name])
+        for name, whose in row.items()
+        if whose != "absent"
+    }
+    sent = [whose for whose in row.values() if whose != "absent"]
+    want = [rec for line, rec in (("a", ra), ("b", rb)) if all(w == line for w in sent)]
+    return params, want
+
+
 @pytest.mark.recqual(
     family="filters",
     operation="listActiveRecordings",
     check=CHECK,
     needs=("lines",),
 )
-def test_live_list_filters(scene: Scene, admin: ApiClient) -> None:
+def test_live_list_filters(scene: Scene, admin: ApiClient, pairs: PairLedger) -> None:
     """Each filter alone, same-line and cross-line combinations, unknown values (reference 2.3).
 
     Needs two lines with calls and distinct owners: on a lab two declared standing-call lines with
@@ -115,14 +147,30 @@ def test_live_list_filters(scene: Scene, admin: ApiClient) -> None:
         actual=everything,
         operation="listActiveRecordings",
     )
-    for params, want in filter_cases(va, vb, recs[0], recs[1], scene):
-        reply, got = listed_ids(admin, params, f"filters {params}")
-        expect.that(
-            got == sorted(want),
-            reply,
-            check=CHECK,
-            title=f"filters {params} do not list exactly the matching recordings"
-            + (" (no match must be [])" if not want else ""),
-            expected=sorted(want),
-            actual=got,
-        )
+    nobody = {
+        "deviceName": f"SEP{scene.number()}",
+        "directoryNumber": scene.number(),
+        "username": scene.name("nobody"),
+        "numericUserId": scene.number(),
+    }
+    dimensions = pair_dimensions(va, vb)
+    rows = covering_rows(dimensions)
+    cases = filter_cases(va, vb, recs[0], recs[1], scene)
+    cases += [pair_case(row, va, vb, recs[0], recs[1], nobody) for row in rows]  # type: ignore[arg-type]
+    done = 0
+    try:
+        for params, want in cases:
+            reply, got = listed_ids(admin, params, f"filters {params}")
+            expect.that(
+                got == sorted(want),
+                reply,
+                check=CHECK,
+                title=f"filters {params} do not list exactly the matching recordings"
+                + (" (no match must be [])" if not want else ""),
+                expected=sorted(want),
+                actual=got,
+            )
+            done += 1
+    finally:
+        ran = rows[: max(0, done - (len(cases) - len(rows)))]
+        pairs.record("listActiveRecordings", ran, dimensions)
