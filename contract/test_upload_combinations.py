@@ -155,8 +155,9 @@ def _listed(admin: ApiClient, number: str, rec_id: str, detail: dict[str, Any], 
 
 def round_trip(
     admin: ApiClient, row: Mapping[str, Hashable], meta: dict[str, Any], sound: tuple[bytes, str]
-) -> str:
-    """Upload one row's recording and judge every view of it; return its id and media digest."""
+) -> tuple[str, str]:
+    """Upload one row's recording and judge every view of it; return its id and media digest (the
+    detail's hash, which ``check_media`` proved is the SHA-256 of what /Media served)."""
     caller = admin.credentials.username if admin.credentials else ""
     reply = api.upload_recording(admin, meta, sound[0], sound[1])
     expect.status(
@@ -181,7 +182,7 @@ def round_trip(
     check_echo(detail, meta, caller, detail_reply)
     _listed(admin, meta["localParty"]["phoneNumber"], rec_id, detail, owner)
     check_media(admin, rec_id, detail)
-    return rec_id
+    return rec_id, str((detail.get("hash") or {}).get("value", "")).lower()
 
 
 def media_digest(admin: ApiClient, rec_id: str) -> tuple[Reply, str]:
@@ -232,9 +233,9 @@ def test_uploads_across_pairs(
             )
             ctype = data.draw(st.sampled_from(audio.WAV_CONTENT_TYPES), label="WAV content type")
             note(f"row {row}: metadata {meta}")
-            rec_id = round_trip(admin, row, meta, _sound(str(row["audio"]), ctype))
+            rec_id, digest = round_trip(admin, row, meta, _sound(str(row["audio"]), ctype))
             ran.append(row)
-            uploaded.append(Uploaded(row, rec_id, media_digest(admin, rec_id)[1]))
+            uploaded.append(Uploaded(row, rec_id, digest))
 
     try:
         check()
