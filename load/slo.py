@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from load import trend
+
 DEFAULT_FILE = Path(__file__).with_name("slo.toml")
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_RUN_ERROR = 0, 1, 2, 3
 
@@ -32,6 +34,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "latency_gates": bool,
     },
     "capacity": {"p99_ms": (int, float), "min_rate": (int, float)},
+    "trend": trend.SCHEMA,
 }
 
 
@@ -109,6 +112,7 @@ class Check:
     actual: float
     passed: bool
     unit: str = ""
+    note: str = ""  # what else decided the gate (the trend gate: its medians, samples and tests)
 
     @property
     def name(self) -> str:
@@ -119,7 +123,8 @@ class Check:
         cmp = "within" if self.passed else "breaches"
         unit = f" {self.unit}" if self.unit else ""
         bound = "min" if self.metric.startswith("min_") else "max"
-        return f"{self.name}: actual {self.actual:g}{unit} {cmp} {bound} {self.limit:g}{unit}"
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.name}: actual {self.actual:g}{unit} {cmp} {bound} {self.limit:g}{unit}{note}"
 
     def breach(self) -> dict[str, Any]:
         return {
@@ -147,6 +152,8 @@ _WHAT = {
     "leftover_live": "the recordings left live after clean-up",
     "exceptions": "the uncaught exceptions",
     "min_rate": "the highest arrival rate held",
+    "latency_drift": "the median latency of {op} in the last third of the run over the first third's",
+    "error_drift": "the rise of the failure ratio from the first to the last third of the run",
 }
 _UNITS = {"min_rps": " req/s", "min_rate": " req/s"}
 
@@ -156,7 +163,8 @@ def sentence(breach: Mapping[str, Any]) -> str:
 
     A minimum gate says "at least", so a throughput below its floor never reads as if it were above."""
     metric, op = str(breach.get("metric", "")), str(breach.get("operation", ""))
-    what = _WHAT.get(metric, f"{metric} of {{op}}" if op != "*" else metric).format(op=op)
+    what = _WHAT.get(metric, f"{metric} of {{op}}" if op != "*" else metric)
+    what = what.format(op=op if op != "*" else "all operations")
     unit = " ms" if metric.startswith(("p95", "p99")) else _UNITS.get(metric, "")
     bound = "at least " if metric.startswith("min_") else ""
     actual, limit = float(breach.get("actual", 0)), float(breach.get("limit", 0))
@@ -169,7 +177,11 @@ def evaluate(summary: dict, config: dict) -> list[Check]:
     for op, stats in summary.get("operations", {}).items():
         if stats.get("count"):
             checks += _operation_checks(op, stats, config, open_model=summary.get("rate") is not None)
-    return checks + _run_checks(summary, config)
+    drifts = [
+        Check(d.operation, d.metric, d.limit, d.actual, d.passed, note=d.detail)
+        for d in trend.checks(summary, config.get("trend", {}))
+    ]
+    return checks + _run_checks(summary, config) + drifts
 
 
 def _operation_checks(op: str, stats: dict, config: dict, *, open_model: bool) -> list[Check]:

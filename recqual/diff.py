@@ -57,6 +57,8 @@ class LatencyOptions:
     min_samples: int = MIN_SAMPLES
     confidence: float = CONFIDENCE
     rounds: int = BOOTSTRAP_ROUNDS
+    percentile: float = PERCENTILE
+    """The quantile compared (the diff: p95; the load pass's trend gate, ``load/trend.py``: the median)."""
 
 
 @dataclass(frozen=True)
@@ -263,10 +265,10 @@ def compare_latency(
     if min(n_old, n_new) < options.min_samples:
         why = f"{n_old} samples in the baseline, {n_new} now (at least {options.min_samples} each)"
         return LatencyComparison(op, "not comparable", (n_old, n_new), why=why)
-    was, now = quantile(before, PERCENTILE), quantile(after, PERCENTILE)
+    was, now = quantile(before, options.percentile), quantile(after, options.percentile)
     rng = random.Random(f"{SEED}:{op}")
-    draws_old = _bootstrap(before, options.rounds, rng)
-    draws_new = _bootstrap(after, options.rounds, rng)
+    draws_old = _bootstrap(before, options.rounds, rng, options.percentile)
+    draws_new = _bootstrap(after, options.rounds, rng, options.percentile)
     tail = (1.0 - options.confidence) / 2
     changes = sorted(b - a for a, b in zip(draws_old, draws_new, strict=True))
     ci = (_at(changes, tail), _at(changes, 1.0 - tail))
@@ -311,15 +313,17 @@ def _beyond(was: float, now: float, options: LatencyOptions) -> bool:
     return now > was * options.ratio and now - was > options.floor_ms
 
 
-def _bootstrap(pairs: Sequence[tuple[float, int]], rounds: int, rng: random.Random) -> list[float]:
-    """``rounds`` bootstrap replicates of the p95 of ``pairs`` ((value, count), sorted by value)."""
+def _bootstrap(
+    pairs: Sequence[tuple[float, int]], rounds: int, rng: random.Random, percentile: float = PERCENTILE
+) -> list[float]:
+    """``rounds`` bootstrap replicates of the ``percentile`` (p95) of ``pairs`` ((value, count), sorted)."""
     values = [value for value, _ in pairs]
     cumulative: list[int] = []
     total = 0
     for _, count in pairs:
         total += count
         cumulative.append(total)
-    k = max(1, math.ceil(PERCENTILE * total))
+    k = max(1, math.ceil(percentile * total))
     draws = []
     for _ in range(rounds):
         rank = min(total, max(1, math.ceil(rng.betavariate(k, total - k + 1) * total)))

@@ -53,6 +53,7 @@ from load.lines import lab_lines, partition
 from load.locustlib.arrivals import SteppedSchedule
 from load.locustlib.options import Knobs
 from load.locustlib.state import OwnTarget, RunState, attach_run_state, log, run_state
+from load.locustlib.trend_events import trend_section
 from load.redaction import Redactor, install_log_redaction, run_secrets
 from recqual.preflight import Preflight
 from recqual.target_config import ConfigError, resolve
@@ -431,6 +432,7 @@ def _on_quitting(environment, **_kwargs) -> None:
     _redact_exceptions(runner, state.redact)
     notes = [state.redact(note) for note in _notes(state, interrupted)]
     result = state.redact.tree(_summary(environment, knobs, scenario, notes))
+    result["trend"] = trend_section(environment)  # the trend gate's data (load/trend.py)
     checks = _judge(state, result, knobs, scenario, interrupted)
     if result.get("capacity"):
         result["capacity"]["plot"] = plot.write(out_dir / "capacity.svg", result["capacity"]).name
