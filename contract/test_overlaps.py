@@ -24,8 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +33,7 @@ from contract import api, expect
 from contract.client import ApiClient, Reply
 from contract.run_context import RunContext
 from contract.scene import Scene
-from contract.test_races import burst
+from contract.test_races import burst, together
 from strategies import audio
 from strategies.durations import parse_iso_duration
 from strategies.rhs_colon import TICKS_PER_SECOND, Instant
@@ -44,19 +42,6 @@ CHECK_UPLOADS = "overlapping uploads: distinct ids and referenceNumbers, each it
 CHECK_LISTS = "a list during uploads shows only complete recordings"
 MAX_LISTS = 40
 """The reader's bound: lists taken while the uploads are under way (it stops once they all answered)."""
-
-
-def together(sends: list[Callable[[], Reply]], timeout: float = 120.0) -> list[Reply]:
-    """Release the ``sends`` at once (one barrier) and return their replies in order."""
-    barrier = threading.Barrier(len(sends))
-
-    def one(send: Callable[[], Reply]) -> Reply:
-        barrier.wait(timeout=30)
-        return send()
-
-    with ThreadPoolExecutor(max_workers=len(sends)) as pool:
-        futures = [pool.submit(one, send) for send in sends]
-        return [future.result(timeout=timeout) for future in futures]
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,23 @@ into a queue. Only "channels exhausted is 503" needs the emulator (no lab can de
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from contract import api, expect
+from contract import api, expect, live_model, overlap_model
 from contract.client import ApiClient, RateLimiter, Reply
 from contract.run_context import RunContext
 from contract.scene import Scene
+from strategies.pairwise import covering_rows
 
 K = 8
 
@@ -46,6 +51,19 @@ def race(k: int, send: Callable[[], Reply]) -> list[Reply]:
     with ThreadPoolExecutor(max_workers=k) as pool:
         futures = [pool.submit(one) for _ in range(k)]
         return [future.result(timeout=120) for future in futures]
+
+
+def together(sends: list[Callable[[], Reply]], timeout: float = 120.0) -> list[Reply]:
+    """Release different requests at once (one barrier); their replies in order."""
+    barrier = threading.Barrier(len(sends))
+
+    def one(send: Callable[[], Reply]) -> Reply:
+        barrier.wait(timeout=30)
+        return send()
+
+    with ThreadPoolExecutor(max_workers=len(sends)) as pool:
+        futures = [pool.submit(one, send) for send in sends]
+        return [future.result(timeout=timeout) for future in futures]
 
 
 def expect_one_winner(replies: list[Reply], win: int, lose: int, check: str, why: str) -> Reply:
@@ -213,3 +231,240 @@ def test_no_channel_503(scene: Scene, admin: ApiClient) -> None:
         )
     finally:
         control.settings(channels=before.get("channels"))
+
+
+# -- overlapping requests of different operations and routes: a pairwise covering array ---------------------
+
+CHECK_OVERLAP = "overlapping live requests: served as if one at a time"
+OVERLAP_DIMENSIONS: dict[str, list[Hashable]] = {
+    "lead": ["start", "pause", "resume", "stop"],
+    "partner": ["start", "pause", "resume", "stop", "list"],
+    "addressing": ["id", "line", "mine"],
+    "k": [2, 4],
+    "initial": ["none", "running", "paused"],
+}
+"""The dimensions of one overlap: the lead request's operation and route, what overlaps it (more of
+the same operation, another one, or live lists), how many requests overlap, and the line's state before."""
+TRIPLE_OPS = ("pause", "resume", "stop")
+TRIPLE_STATES = ("running", "paused")
+"""Where a pair is not enough: a pause and a resume that overlap mean something else on a running and
+on a paused recording, so every (lead, partner, state before) of these also meets (3-wise)."""
+
+
+def with_triples(
+    rows: list[dict[str, Hashable]], allowed: Callable[[Mapping[str, Hashable]], bool]
+) -> list[dict[str, Hashable]]:
+    """``rows`` plus a row for every (lead, partner, state before) of :data:`TRIPLE_OPS` x
+    :data:`TRIPLE_STATES` they miss (the lead's first allowed route, K = 2)."""
+    have = {(r["lead"], r["partner"], r["initial"]) for r in rows}
+    extra: list[dict[str, Hashable]] = []
+    for lead, partner, state in itertools.product(TRIPLE_OPS, TRIPLE_OPS, TRIPLE_STATES):
+        if (lead, partner, state) in have:
+            continue
+        routes = [a for a in OVERLAP_DIMENSIONS["addressing"] if allowed({"lead": lead, "addressing": a})]
+        by = routes[len(extra) % len(routes)]
+        extra.append({"lead": lead, "partner": partner, "addressing": by, "k": 2, "initial": state})
+    return rows + extra
+
+
+def triple_ledger(
+    rows: list[dict[str, Hashable]],
+) -> tuple[list[dict[str, Hashable]], dict[str, list[Hashable]]]:
+    """The 3-wise coverage as pairs for the ledger: (lead+partner) x state before."""
+    dims: dict[str, list[Hashable]] = {
+        "lead+partner": [f"{a}+{b}" for a, b in itertools.product(TRIPLE_OPS, TRIPLE_OPS)],
+        "initial": list(TRIPLE_STATES),
+    }
+    ran: list[dict[str, Hashable]] = [
+        {"lead+partner": f"{r['lead']}+{r['partner']}", "initial": r["initial"]} for r in rows
+    ]
+    return ran, dims
+
+
+def overlap_allowed(owner_routes: bool) -> Callable[[Mapping[str, Hashable]], bool]:
+    """A start has no by-id route, a pause/resume no ``/Mine`` one; ``mine`` needs the line owner's
+    credentials (a lab line declared without a role has none)."""
+
+    def allowed(row: Mapping[str, Hashable]) -> bool:
+        lead, by = row.get("lead"), row.get("addressing")
+        if by == "mine" and not owner_routes:
+            return False
+        if lead is not None and by is not None:
+            return by in overlap_model.ADDRESSINGS[str(lead)]
+        return True
+
+    return allowed
+
+
+@dataclass
+class OverlapLine:
+    """The one line every row of the check uses, its owner's client, and the model for A-7 look-ups."""
+
+    device: str
+    dn: str
+    admin: ApiClient
+    owner: ApiClient | None
+    model: live_model.LineModel
+
+    def observe(self, first: str | None) -> tuple[Reply, overlap_model.State, dict[str, dict[str, Any]]]:
+        """The line's live list as a model state (``first``: the id the row started with)."""
+        reply, items = live_model.live_on_line(self.admin, self.device, self.dn, CHECK_OVERLAP)
+        expect.that(
+            len(items) <= 1,
+            reply,
+            check=CHECK_OVERLAP,
+            title=f"line {self.dn} has {len(items)} live recordings after overlapping requests",
+            expected="at most one live recording on a line (a second start is 429)",
+            actual=sorted(items),
+        )
+        if not items:
+            return reply, overlap_model.State(), items
+        rec_id, item = next(iter(items.items()))
+        tag = overlap_model.FIRST if rec_id == first else overlap_model.NEW
+        return reply, overlap_model.State(tag, item.get("isPaused") is True), items
+
+    def settle(self) -> None:
+        """Between rows: nothing live on the line (a stop by line, whatever it answers)."""
+        api.stop_by_line(self.admin, self.device, self.dn)
+
+    def prepare(self, initial: str, *, started_at: bool) -> tuple[str | None, str | None]:
+        """Bring the line to ``initial``; return the live recording's id and startedAt (or ``None``)."""
+        self.settle()
+        if initial == "none":
+            return None, None
+        started = expect.status(
+            api.start(self.admin, {"deviceName": self.device, "directoryNumber": self.dn}),
+            201,
+            check="set-up: start",
+            why="a connected line with nothing live",
+        )
+        rec = str(started.json()["id"]).lower()
+        if initial == "paused":
+            expect.status(api.pause(self.admin, rec), 204, check="set-up: pause", why="a running recording")
+        if not started_at:
+            return rec, None
+        _, _, items = self.observe(rec)
+        return rec, (items.get(rec) or {}).get("startedAt")
+
+    def sender(
+        self, client: ApiClient, owner: ApiClient | None, request: overlap_model.Request, rec: str
+    ) -> Callable[[], Reply]:
+        """The HTTP request for one model request (``rec``: the id by-id requests name)."""
+        line = {"deviceName": self.device, "directoryNumber": self.dn}
+        sends: dict[tuple[str, str], Callable[[], Reply]] = {
+            ("start", "line"): lambda: api.start(client, line),
+            ("pause", "id"): lambda: api.pause(client, rec),
+            ("pause", "line"): lambda: api.pause_by_line(client, self.dn),
+            ("resume", "id"): lambda: api.resume(client, rec),
+            ("resume", "line"): lambda: api.resume_by_line(client, self.dn),
+            ("stop", "id"): lambda: api.stop(client, rec),
+            ("stop", "line"): lambda: api.stop_by_line(client, self.device, self.dn),
+            ("list", "line"): lambda: api.list_active(
+                client, deviceName=self.device, directoryNumber=self.dn
+            ),
+        }
+        if owner is not None:
+            sends[("start", "mine")] = lambda: api.start(owner)
+            sends[("stop", "mine")] = lambda: api.stop_mine(owner)
+        return sends[(request.op, request.addressing)]
+
+
+def answer_of(reply: Reply, request: overlap_model.Request, first: str | None) -> overlap_model.Answer:
+    """A reply as the model states it: the status, or for a 200 list what it showed."""
+    if request.op != "list" or reply.status != 200:
+        return reply.status
+    items = reply.json_or_none()
+    if not isinstance(items, list):
+        return reply.status
+    return tuple(
+        (
+            overlap_model.FIRST if str(i.get("id", "")).lower() == first else overlap_model.NEW,
+            i.get("isPaused") is True,
+        )
+        for i in items
+        if isinstance(i, dict)
+    )
+
+
+@pytest.mark.recqual(
+    family="races",
+    operation=[
+        "startRecording",
+        "pauseRecording",
+        "resumeRecording",
+        "stopRecording",
+        "pauseRecordingsByLine",
+        "resumeRecordingsByLine",
+        "stopRecordingByLine",
+        "stopMyRecording",
+        "listActiveRecordings",
+    ],
+    check=CHECK_OVERLAP,
+    needs=("lines",),
+)
+def test_overlapping_live_requests(scene: Scene, admin: ApiClient, pairs: Any) -> None:
+    """Pairwise over (lead operation x partner x route x K x state before): K requests on one line
+    released together must be answered as some order of them, one at a time, would be, and leave the
+    line as that order leaves it (``contract/overlap_model.py``); a recording a stop ended is listed
+    as completed exactly once (A-7)."""
+    owner, call = scene.line_with_call(stem="overlap", owned=True)
+    owner_client = scene.client_for(owner) if owner is not None else None
+    model = live_model.lent_line(admin, owner, call, scene.upload_window.server_now())
+    line = OverlapLine(call.line.device_name, call.line.directory_number, admin, owner_client, model)
+    allowed = overlap_allowed(owner_client is not None)
+    rows = with_triples(covering_rows(OVERLAP_DIMENSIONS, allowed), allowed)
+    ran: list[dict[str, Hashable]] = []
+    try:
+        for row in rows:
+            _overlap_row(line, row, scene)
+            ran.append(row)
+    finally:
+        pairs.record("(live control)", ran, OVERLAP_DIMENSIONS, allowed)
+        pairs.record("(live control) lead+partner x state, 3-wise", *triple_ledger(ran))
+        line.settle()
+
+
+def _overlap_row(line: OverlapLine, row: Mapping[str, Hashable], scene: Scene) -> None:
+    requests = overlap_model.requests_for(
+        str(row["lead"]),
+        str(row["addressing"]),
+        str(row["partner"]),
+        int(str(row["k"])),
+        line.owner is not None,
+    )
+    first, started_at = line.prepare(str(row["initial"]), started_at="stop" in (row["lead"], row["partner"]))
+    before = overlap_model.initial(str(row["initial"]))
+    target = first or str(uuid.uuid4())  # by-id requests on a line with nothing live name a never-live id
+    can_stop = first is not None and "stop" in (row["lead"], row["partner"])
+    if can_stop:  # what the line carried before is not this row's completed recording
+        live_model.claim_existing(line.admin, line.model, scene.upload_window.server_now())
+    with burst(line.admin, len(requests)) as client:
+        owner = client.as_user(line.owner.credentials) if line.owner is not None else None
+        replies = together([line.sender(client, owner, r, target) for r in requests])
+    answers = [answer_of(reply, r, first) for reply, r in zip(replies, requests, strict=True)]
+    after_reply, after, _ = line.observe(first)
+    order = overlap_model.explanation(before, requests, answers, after)
+    if order is None:
+        sent = "; ".join(f"{r} -> {a}" for r, a in zip(requests, answers, strict=True))
+        could = [
+            f"{', '.join(str(a) for a in got)} leaving {final}"
+            for got, final in overlap_model.possible(before, requests)[:4]
+        ]
+        odd = next(
+            (rp for rp, a in zip(replies, answers, strict=True) if isinstance(a, int) and a >= 500),
+            after_reply,
+        )
+        raise expect.fail(
+            odd,
+            check=CHECK_OVERLAP,
+            title=(
+                f"{len(requests)} overlapping requests on line {line.dn} (state before: {row['initial']}) "
+                "were not answered as any order of them, one at a time, would be"
+            ),
+            expected=" | ".join(could),
+            actual=f"{sent}; line left {after}",
+        )
+    stopped_first = can_stop and after.live != overlap_model.FIRST
+    if stopped_first and not any(a == 201 for a in answers):
+        rec = live_model.LiveRec(first or "", 0, started_at=started_at)
+        live_model.completed_of(line.admin, line.model, rec, CHECK_OVERLAP)

@@ -283,6 +283,66 @@ class ResumeSeesPendingPause(Behaviour):
         return {"id:" + str(i.get("id", "")).lower() for i in items if isinstance(i, dict)}
 
 
+# -- servers that change as they run: the load pass's trend gate -------------------------------------------
+
+
+class LeakOnOverlap(Behaviour):
+    """Every request served while another is in flight leaks a pooled handle, and every later request
+    scans the leaked handles: latency grows steadily with the concurrent traffic served, a little per
+    request (no single request is slow at first, the whole run's p95 stays under its SLO gate). One
+    request at a time leaks nothing, so the conformance suite barely notices."""
+
+    STEP_S = 0.0002
+    CAP_S = 0.4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inflight = 0
+        self.leaked = 0
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        if req.op is None:
+            return await px.forward(req)
+        self.inflight += 1
+        if self.inflight > 1:
+            self.leaked += 1
+        try:
+            delay = min(self.CAP_S, self.leaked * self.STEP_S)
+            if delay >= 0.001:
+                self.fired += 1
+                await asyncio.sleep(delay)
+            return await px.forward(req)
+        finally:
+            self.inflight -= 1
+
+
+class ErrorsAfterLeak(LeakOnOverlap):
+    """The same leak, seen as errors instead of time: once the pool's leaked handles pass ``FREE``, a
+    growing share of requests find no handle and fail with 503 (a documented answer of none of the
+    read operations). Early in a run, and one request at a time, every answer is right."""
+
+    FREE = 300
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        if req.op is None:
+            return await px.forward(req)
+        self.inflight += 1
+        if self.inflight > 1:
+            self.leaked += 1
+        try:
+            over = self.leaked - self.FREE
+            if (
+                over > 0
+                and req.op in ("listRecordings", "getRecording", "listActiveRecordings")
+                and (self.leaked % 100 < min(50, over // 20))
+            ):
+                self.fired += 1
+                return Resp.of_json(503, {"message": "no connection available in the pool"})
+            return await px.forward(req)
+        finally:
+            self.inflight -= 1
+
+
 def _make(cls: Callable[[], Behaviour]) -> Callable[[], Behaviour]:
     def make() -> Behaviour:
         return cls()
@@ -314,5 +374,11 @@ COMBOS: list[Fault] = [
     combination("pause-resume-overlap-both-win", "races", "§2.3 Resume 429 (not paused)",
                 _make(ResumeSeesPendingPause), dimensions=("pause", "overlapping resume"),
                 expect=("races", "live-state")),
+    combination("latency-grows-with-overlaps", "races", "load trend gate (latency drift)",
+                _make(LeakOnOverlap), dimensions=("overlapping requests", "time into the run"),
+                expect=("races",), load="races"),
+    combination("errors-grow-with-overlaps", "races", "load trend gate (error drift), §2",
+                _make(ErrorsAfterLeak), dimensions=("overlapping requests", "time into the run"),
+                expect=("races",), load="reads"),
 ]
 # fmt: on
