@@ -59,6 +59,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._messages = 0  # requests begun on this connection
         self._head_open = False
+        self._head_started = 0.0  # when the current head's deadline started counting
         self._head_bytes = 0  # request target + header names and values, as parsed
         self._head_seen = 0  # raw bytes of chunks that ended inside an unfinished head
         self._header_count = 0
@@ -74,6 +75,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._head_started = self.loop.time()
         self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_deadline_passed)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -107,7 +109,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._messages += 1
         self._head_open = True
         self._head_bytes = self._head_seen = self._header_count = 0
-        if self._head_timer is None:  # the first request's deadline runs from the connection
+        if self._messages > 1:  # the first request's deadline runs from the connection
+            self._head_started = self.loop.time()
+        # One timer per connection, not one per request: a timer that fires early re-arms itself for
+        # the rest of the current head's time (see _head_deadline_passed).
+        if self._head_timer is None:
             self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_deadline_passed)
 
     def on_url(self, url: bytes) -> None:
@@ -126,10 +132,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._head_open = False
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._head_open = False  # the head timer, if armed, lets itself lapse
         self._body_open = True
         self._body_started = self.loop.time()
         self._body_bytes = 0
@@ -179,10 +182,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_deadline_passed(self) -> None:
         self._head_timer = None
-        if not self.transport.is_closing():
-            self.logger.info("Closed %s: no complete request head within %g s", _peer(self.client),
-                             HEAD_TIMEOUT_S)
-            self.transport.close()
+        if self.transport.is_closing() or not (self._head_open or self._messages == 0):
+            return  # no head is being waited for: the next request arms the timer again
+        remaining = self._head_started + HEAD_TIMEOUT_S - self.loop.time()
+        if remaining > 0:  # armed for an earlier head; this one began later
+            self._head_timer = self.loop.call_later(remaining, self._head_deadline_passed)
+            return
+        self.logger.info(
+            "Closed %s: no complete request head within %g s", _peer(self.client), HEAD_TIMEOUT_S
+        )
+        self.transport.close()
 
     def _body_deadline_passed(self) -> None:
         self._body_timer = None

@@ -25,13 +25,16 @@ class Condition:
     """One SQL boolean expression with its bound parameters.
 
     ``index`` names the store's index whose leading column this condition pins by equality, when there
-    is one: the store then seeks into that index instead of scanning by start time. ``substring`` is
-    the lowercase needle of a ``contains``, which the store may look up in its trigram index first.
+    is one: the store then seeks into that index instead of scanning by start time. ``selective`` says
+    whether that equality usually leaves few rows (a name or number does; a direction leaves a third),
+    which decides between two such conditions. ``substring`` is the lowercase needle of a ``contains``,
+    which the store may look up in its trigram index first.
     """
 
     sql: str
     params: tuple[object, ...]
     index: str | None = None
+    selective: bool = True
     substring: str | None = None
 
 
@@ -94,6 +97,30 @@ def datetime_condition(column: str, value: str) -> Condition:
     ticks = _datetime_operand(operand)
     sql_op = {"equals": "=", "before": "<", "after": ">"}[op]
     return Condition(f"{column} {sql_op} ?", (ticks,))
+
+
+def end_time_condition(value: str) -> Condition:
+    """An ``endTime`` filter, plus the bound it implies on the start.
+
+    A recording never ends before it starts (durations are never negative), so ``end < T`` implies
+    ``start < T`` and ``end = T`` implies ``start <= T``. The added term changes no answer; it lets the
+    start-ordered indexes seek to the rows that can match instead of scanning them all. ``after``
+    implies nothing about the start.
+    """
+    cond = datetime_condition("end_ticks", value)
+    op, _ = _split_operator(value, DATETIME_OPERATORS)
+    if op == "after":
+        return cond
+    upper = cond.params[-1]
+    implied = "start_ticks <= ?" if op == "equals" else "start_ticks < ?"
+    return Condition(f"{cond.sql} AND {implied}", (*cond.params, upper))
+
+
+def direction_condition(value: str) -> Condition:
+    """``direction`` is 0, 1 or 2, written as exactly that digit."""
+    if value not in ("0", "1", "2"):
+        raise FilterError("direction must be 0, 1 or 2")
+    return Condition("direction = ?", (int(value),), index="recordings_by_direction", selective=False)
 
 
 def string_condition(lower_column: str, value: str) -> Condition:

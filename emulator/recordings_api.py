@@ -17,6 +17,8 @@ from emulator.filters import (
     Condition,
     FilterError,
     datetime_condition,
+    direction_condition,
+    end_time_condition,
     plain_condition,
     string_condition,
 )
@@ -53,8 +55,9 @@ async def list_recordings(request: Request, emu: Emulator, user: User) -> Respon
     if size is None:
         page = 0  # A-3b: page without pageSize is ignored
 
-    # Order matters twice: the first condition with an index decides the index (owner is usually the
-    # most selective), and SQLite evaluates cheap integer comparisons before substring searches.
+    # Order matters twice: among equally selective conditions with an index the first decides the index
+    # (owner is usually the most selective), and SQLite evaluates cheap integer comparisons before
+    # substring searches.
     conditions: list[Condition] = []
     if user.level < LEVEL_COMPLETE:  # Base Access sees its own recordings only
         conditions.append(Condition("owner_lower = ?", (user.lower,), index="recordings_by_owner_lower"))
@@ -66,11 +69,9 @@ async def list_recordings(request: Request, emu: Emulator, user: User) -> Respon
         if (v := q.get("startTime")) is not None:
             conditions.append(datetime_condition("start_ticks", v))
         if (v := q.get("endTime")) is not None:
-            conditions.append(datetime_condition("end_ticks", v))
+            conditions.append(end_time_condition(v))
         if (v := q.get("direction")) is not None:
-            if v not in ("0", "1", "2"):
-                raise FilterError("direction must be 0, 1 or 2")
-            conditions.append(Condition("direction = ?", (int(v),)))
+            conditions.append(direction_condition(v))
         if (v := q.get("remoteParty")) is not None:
             conditions.append(string_condition("remote_lower", v))
     except FilterError as exc:

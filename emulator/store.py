@@ -50,6 +50,8 @@ CREATE INDEX IF NOT EXISTS recordings_by_local_lower ON recordings
     (local_lower, start_ticks, ref_num, end_ticks, direction, owner_lower, remote_lower);
 CREATE INDEX IF NOT EXISTS recordings_by_remote_lower ON recordings
     (remote_lower, start_ticks, ref_num, end_ticks, direction, owner_lower, local_lower);
+CREATE INDEX IF NOT EXISTS recordings_by_direction ON recordings
+    (direction, start_ticks, ref_num, end_ticks, owner_lower, local_lower, remote_lower);
 -- Audio is content-addressed: recordings with the same bytes (every stopped live call of a given
 -- length gets the same generated MP3) share one copy, so a stop does not write kilobytes each time.
 CREATE TABLE IF NOT EXISTS audio (
@@ -82,6 +84,7 @@ _LIST_COLUMNS = (
     "id, ref_num, start_ticks, duration_ticks, direction, local_number, remote_number, owner_username"
 )
 _INT64_MAX = 2**63 - 1
+_MMAP_BYTES = 1 << 30  # address space, not memory: the OS pages the file in and out as it likes
 _TRIGRAM_LOOKUP_MAX = 2000  # above this many candidates a covering-index scan is faster
 
 
@@ -164,12 +167,16 @@ class Store:
         self._conn = sqlite3.connect(path, check_same_thread=False)
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
+            # Read the file through a memory map rather than a read() call per page: a listing scans
+            # thousands of index pages, and the calls cost more than the scan itself.
+            self._conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.executescript(_SCHEMA)
         try:
             self._conn.executescript(_TRIGRAM_SCHEMA)
+            self._conn.execute("SELECT value FROM json_each('[1]')").fetchall()  # candidates travel as JSON
             self._trigrams = True
-        except sqlite3.OperationalError:  # no FTS5 or no trigram tokenizer in this SQLite
+        except sqlite3.OperationalError:  # no FTS5, no trigram tokenizer or no JSON in this SQLite
             self._trigrams = False
         self._audio_stored: set[str] = set()  # hashes known to be in the audio table
 
@@ -246,18 +253,13 @@ class Store:
     ) -> tuple[int, list[dict[str, Any]]]:
         """Count all matches and return one page, most recent first (A-3).
 
-        The index is chosen here rather than left to the planner: without statistics SQLite tends to
-        pick a range index and then visit the table once per match, which is ten times slower than
-        scanning a covering index. An equality on owner, local or remote number seeks; anything else
-        scans ``recordings_by_start`` (in A-3 order, so a page costs only what precedes it).
+        A page deep in the matches is found in two steps: the key ``(start_ticks, ref_num)`` of its
+        first row, by skipping ``offset`` entries of the index alone (rows are not read while skipping),
+        counted from whichever end of the matches is nearer (the count is known by then); then the page
+        itself, by seeking to that key. Skipping over whole rows instead costs about three times as
+        much, and starting from the nearer end halves the worst case.
         """
-        index = next((c.index for c in conditions if c.index), "recordings_by_start")
-        source = f"recordings INDEXED BY {index}"
-        if index == "recordings_by_start":
-            narrowed = self._trigram_candidates(conditions)
-            if narrowed is not None:
-                conditions = [*conditions, narrowed]
-                source = "recordings"  # the planner drives from the few candidate rowids
+        source, conditions = self._source(conditions)
         where = " AND ".join(f"({c.sql})" for c in conditions) or "1"
         params = tuple(p for c in conditions for p in c.params)
         if conditions:
@@ -268,12 +270,43 @@ class Store:
         if offset >= total or limit == 0:
             return total, []
         limit = _INT64_MAX if limit is None else min(limit, _INT64_MAX)
+        seek, tail, tail_params = "", " LIMIT ? OFFSET ?", (limit, offset)
+        if offset and source != "recordings":  # an index in A-3 order, not the candidates' sort
+            # From the nearer end: the first row of the page is entry ``offset`` counted from the most
+            # recent match, or entry ``total - 1 - offset`` counted from the oldest.
+            from_oldest = total - 1 - offset
+            order, skip = ("ASC", from_oldest) if from_oldest < offset else ("DESC", offset)
+            first = self._conn.execute(
+                f"SELECT start_ticks, ref_num FROM {source} WHERE {where}"
+                f" ORDER BY start_ticks {order}, ref_num {order} LIMIT 1 OFFSET ?",
+                (*params, skip),
+            ).fetchone()
+            seek, tail, tail_params = " AND (start_ticks, ref_num) <= (?, ?)", " LIMIT ?", (*first, limit)
         rows = self._conn.execute(
-            f"SELECT {_LIST_COLUMNS} FROM {source} WHERE {where}"
-            " ORDER BY start_ticks DESC, ref_num DESC LIMIT ? OFFSET ?",
-            (*params, limit, offset),
+            f"SELECT {_LIST_COLUMNS} FROM {source} WHERE ({where}){seek}"
+            f" ORDER BY start_ticks DESC, ref_num DESC{tail}",
+            (*params, *tail_params),
         ).fetchall()
         return total, [_list_item(r) for r in rows]
+
+    def _source(self, conditions: Sequence[Condition]) -> tuple[str, Sequence[Condition]]:
+        """Where the rows come from, and the conditions (plus any narrowing one) to apply there.
+
+        The index is chosen here rather than left to the planner: without statistics SQLite tends to
+        pick a range index and then visit the table once per match, which is ten times slower than
+        scanning a covering index. In order of preference: an equality on owner, local or remote
+        number seeks its index; a selective ``contains`` starts from its trigram candidates; a
+        direction seeks its index; anything else reads ``recordings_by_start``. Every index continues
+        with ``(start_ticks, ref_num)``, so the rows come in A-3 order without a sort, and a start-time
+        range (which an ``endTime`` implies too) narrows the part of the index that is read.
+        """
+        index = next((c.index for c in conditions if c.index and c.selective), None)
+        if index is None:
+            narrowed = self._trigram_candidates(conditions)
+            if narrowed is not None:
+                return "recordings", [*conditions, narrowed]  # the planner drives from the candidates
+            index = next((c.index for c in conditions if c.index), "recordings_by_start")
+        return f"recordings INDEXED BY {index}", conditions
 
     def _trigram_candidates(self, conditions: Sequence[Condition]) -> Condition | None:
         """A rowid condition from the trigram index, when a ``contains`` there is selective enough.
@@ -289,15 +322,18 @@ class Store:
             return None
         self.index_remote_numbers()
         phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string literal: the needle, verbatim
-        (hits,) = self._conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM remote_trigrams WHERE remote_trigrams MATCH ? LIMIT ?)",
-            (phrase, _TRIGRAM_LOOKUP_MAX + 1),
-        ).fetchone()
-        if hits > _TRIGRAM_LOOKUP_MAX:
+        # Read once, then handed to the count and the page queries as a JSON array: evaluating MATCH
+        # again in each of them costs more than the rows it finds.
+        rowids = [
+            r
+            for (r,) in self._conn.execute(
+                "SELECT rowid FROM remote_trigrams WHERE remote_trigrams MATCH ? LIMIT ?",
+                (phrase, _TRIGRAM_LOOKUP_MAX + 1),
+            )
+        ]
+        if len(rowids) > _TRIGRAM_LOOKUP_MAX:
             return None
-        return Condition(
-            "ref_num IN (SELECT rowid FROM remote_trigrams WHERE remote_trigrams MATCH ?)", (phrase,)
-        )
+        return Condition("ref_num IN (SELECT value FROM json_each(?))", (json.dumps(rowids),))
 
     def index_remote_numbers(self) -> None:
         """Bring the trigram index up to the newest recording (rows are never deleted but by a reset)."""

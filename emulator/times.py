@@ -107,7 +107,11 @@ def parse_duration(text: str) -> int | None:
 
 
 def format_duration(ticks: int) -> str:
-    """Render ticks as ``PT#H#M#S``: zero components omitted, fractional seconds only when non-zero."""
+    """Render ticks as ``PT#H#M#S``: zero components omitted, fractional seconds only when non-zero.
+
+    On the hot path (every listed live recording, every listed recording): no format specs, which cost
+    several times a plain ``str()``.
+    """
     ticks = max(ticks, 0)
     secs, frac = divmod(ticks, TICKS_PER_SECOND)
     h, rest = divmod(secs, 3600)
@@ -117,6 +121,8 @@ def format_duration(ticks: int) -> str:
         out += f"{h}H"
     if mi:
         out += f"{mi}M"
-    if s or frac or out == "PT":
-        out += f"{s}.{frac:07d}".rstrip("0") + "S" if frac else f"{s}S"
+    if frac:  # the seven digits of frac, zero-padded by the leading 1 of 1xxxxxxx, trailing zeros cut
+        out += f"{s}.{str(TICKS_PER_SECOND + frac)[1:].rstrip('0')}S"
+    elif s or out == "PT":
+        out += f"{s}S"
     return out

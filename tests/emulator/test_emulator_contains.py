@@ -88,3 +88,22 @@ def test_contains_matches_python_substrings(emu):
         ids[r.json()["id"]] = later
     needles.add("-later")
     assert check_all() > 40
+
+
+def test_like_wildcards_are_literal(emu):
+    """``%``, ``_`` and a backslash in a ``contains`` operand are the characters themselves, never
+    wildcards or escapes of a pattern language (the RHS-Colon grammar has no wildcards)."""
+    remotes = ["a_b", "a%b", "axb", "ab", "a\\b", "a\\_b", "x%"]
+    admin = emu.client()
+    ids = {}
+    for remote in remotes:
+        r = admin.post(
+            RECORDINGS, files=upload_files(metadata(remoteParty={"phoneNumber": remote}), emu.small_mp3)
+        )
+        assert r.status_code == 201, r.text
+        ids[r.json()["id"]] = remote
+    for needle in ["_", "%", "a_b", "a%b", "a%", "%b", "\\", "\\_", "a\\b"]:
+        r = admin.get(RECORDINGS, params={"remoteParty": "contains:" + _escape(needle)})
+        assert r.status_code == 200, (needle, r.text)
+        got = sorted(ids[x["id"]] for x in r.json()["recordings"])
+        assert got == sorted(remote for remote in remotes if needle in remote), needle

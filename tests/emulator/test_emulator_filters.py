@@ -319,6 +319,21 @@ def test_paging_walks_the_full_order(admin, data):
         assert walked == everything
 
 
+PAGED = [c for c in CASES if len(_expected(_dataset(), c[2])) >= 3]
+
+
+@pytest.mark.parametrize(("name", "params", "pred"), PAGED, ids=[c[0] for c in PAGED])
+def test_every_page_of_a_filter(admin, data, name, params, pred):
+    """Each page of each filter with 3+ matches, page size 2: the emulator finds a page other than the
+    first by skipping index entries from the nearer end of the matches, then seeking to the page's
+    first row, so both ends, ties in startTime and every index it may choose are walked here."""
+    expected = _expected(data, pred)
+    for page in range(len(expected) // 2 + 2):
+        total, ids = _ids(admin, {**params, "page": str(page), "pageSize": "2"})
+        assert total == len(expected)
+        assert ids == expected[2 * page : 2 * page + 2], page
+
+
 def test_paging_with_a_filter(admin, data):
     matching = _expected(data, lambda r: "+39" in r.remote)
     total, ids = _ids(admin, {"remoteParty": "contains:+39", "pageSize": "2", "page": "1"})
