@@ -526,7 +526,7 @@ def _suite_then_load(
     ctx: QualifyRun, options: QualifyOptions, progress: Progress, state: _Run, beside: LoadBeside | None
 ) -> None:
     """The conformance suite, then the load pass: run now, or (``beside``) waited for and reported."""
-    state.phase = "conformance suite"
+    state.phase = "conformance suite" + (" (the load pass beside it)" if beside is not None else "")
     progress.phase("conformance suite", f"seed {ctx.seed}{', quick' if options.quick else ''}")
     state.contract_exit, state.contract = run_contract(ctx, options, progress)
     refuse_unknown_selection(state.contract_exit, state.contract, ctx.out / "contract.log")
