@@ -58,6 +58,13 @@ class Measured:
     p99_intended_ms: float
     count_503: int = 0
     generator_cpu: float | None = None  # the busiest load-generator process, percent of one core
+    rate: float | None = None  # answers/s when measured better than requests / seconds (across workers)
+
+    @property
+    def achieved(self) -> float:
+        if self.rate is not None:
+            return self.rate
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def judge(rate: float, window: Measured, limits: Limits) -> tuple[bool, str]:
     """(held, why not) for one step at ``rate`` (see the module docstring)."""
     if window.requests <= 0 or window.seconds <= 0:
         return False, f"no answer at {rate:g} req/s"
-    achieved = window.requests / window.seconds
+    achieved = window.achieved
     shortfall = max(0.0, 1.0 - achieved / rate)
     ratio = window.failures / window.requests
     if window.count_503:
@@ -134,7 +141,7 @@ class RateSearch:
 
     def record(self, rate: float, started_s: float, window: Measured, *, partial: bool = False) -> Step:
         held, why = judge(rate, window, self.limits) if not partial else (False, "cut short by the run's end")
-        achieved = window.requests / window.seconds if window.seconds > 0 else 0.0
+        achieved = window.achieved
         step = Step(
             rate=rate,
             started_s=started_s,

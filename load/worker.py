@@ -14,8 +14,9 @@ Steps, each bounded:
 2. ask the master which locustfile it runs (``load.locustlib.scenario_from_master``, at most
    ``--connect-timeout`` seconds) and pick this worker's own copy of it; a master running another
    version of that file is refused (exit 2): the two sides would not agree on the scenario's model;
-3. run ``locust --worker`` on it until the master ends the run (Locust's heartbeat ends a worker whose
-   master is gone within 60 s); Ctrl-C or SIGTERM stops it, its users and its clean-up first.
+3. run ``locust --worker`` on it until the master ends the run: it tries to join for ``--connect-timeout``
+   seconds too (then exits), and Locust's heartbeat ends a worker whose master is gone within 60 s;
+   Ctrl-C or SIGTERM stops it, its users and its clean-up first.
 
 The exit code is Locust's (0 when the master ended the run, whatever its verdict: the verdict is the
 master's); 2 for a configuration the worker cannot use; 3 when no master answered in time.
@@ -134,6 +135,7 @@ def run_worker(plan: WorkerPlan) -> int:
     except RecqualError as exc:
         raise WorkerError(str(exc)) from None
     env = child_env()
+    env["RECQUAL_WORKER_CONNECT_TIMEOUT"] = f"{plan.connect_timeout_s:g}"  # bounds the join: locustlib.hooks
     try:
         locustfile = master_scenario(plan, env)
     except TimeoutError as exc:

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
 import random
 import time
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import gevent
 import locust.log
+import locust.runners
 import locust.stats
 from locust import events
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
@@ -78,6 +81,14 @@ locust.stats.bucket_response_time = _bucket  # type: ignore[assignment]
 locust.stats.HISTORY_STATS_INTERVAL_SEC = 1
 
 STOP_HANDSHAKE_TIMEOUT = 60.0
+
+ENV_CONNECT_TIMEOUT = "RECQUAL_WORKER_CONNECT_TIMEOUT"
+"""Set by ``python -m load worker``: how long its Locust worker may try to join the master. Locust tries
+for 60 x 5 s; a master that gave up before the worker joined would leave it trying for five minutes."""
+if os.environ.get(ENV_CONNECT_TIMEOUT):
+    locust.runners.CONNECT_RETRY_COUNT = max(
+        1, math.ceil(float(os.environ[ENV_CONNECT_TIMEOUT]) / locust.runners.CONNECT_TIMEOUT)
+    )
 
 
 def public_url(url: str) -> str:
@@ -395,6 +406,13 @@ def _tally_report(state: RunState, rows: list[dict[str, Any]]) -> None:
 
 def _on_worker_report(environment, client_id, data, **_kwargs) -> None:
     state = run_state(environment)
+    reports = state.worker_reports.setdefault(client_id, [])
+    sent = sum(
+        int(row.get("num_requests") or 0)
+        for row in data.get("stats") or []
+        if summary_mod.classify(str(row.get("name", "")))[0] == "operation"
+    )
+    reports.append((time.monotonic(), (reports[-1][1] if reports else 0) + sent))
     for key, value in (data.get("recqual") or {}).items():
         state.counters[key] += value
     if data.get("recqual_fatal") and not state.fatal:

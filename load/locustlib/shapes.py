@@ -16,7 +16,9 @@ one request in flight at a time). Then each step offers one total arrival rate, 
 A step's first part settles (the new rate reaches every user, a broken step's queue drains: at least
 1 s, and one slot period of a user); the rest is its measured window, read from the master's merged stats
 (a diff, so earlier steps do not dilute it): answers, failures, 503s and the p99 from the intended start
-over every operation. Workers report every 3 s: in distributed runs use steps of 8 s or more. The busiest
+over every operation. Workers report every 3 s: across workers a step runs 3.5 s longer and its window
+is that much later, its achieved rate is each worker's between two of its own reports, and steps should
+be 8 s or more (two reports in the window). The busiest
 load-generator process's CPU is kept per step: a step that broke with a generator near a full core was
 limited by the generator, not the server (``generator_bound``: add ``--workers``).
 """
@@ -40,6 +42,8 @@ from load.summary import classify, outcome_row, percentile
 SETTLE_MIN_S = 1.0
 USERS_WAIT_S = 60.0
 """The first step starts when every user has set up its lines, or after this long (some could not)."""
+REPORT_LAG_S = 3.5
+"""Workers report every 3 s (Locust's ``WORKER_REPORT_INTERVAL``), plus the way to the master."""
 USERS_READY = "capacity_users_ready"
 """The run counter of users whose set-up is done (workers report it with their stats, every 3 s)."""
 
@@ -98,7 +102,7 @@ class ArrivalRateSteps(LoadTestShape):
                 return users, spawn_rate
             return self._open(search.next_rate(), users, spawn_rate)
         self._cpu.append(self._generator_cpu())
-        elapsed = self.get_run_time() - self._step_start
+        elapsed = self.get_run_time() - self._step_start - self._lag()
         settle = max(SETTLE_MIN_S, users / self._rate, knobs.step_seconds / 4)
         if self._mark is None and elapsed >= min(settle, knobs.step_seconds / 2):
             self._mark = self._take_mark()
@@ -106,6 +110,11 @@ class ArrivalRateSteps(LoadTestShape):
             return users, spawn_rate
         self._close(partial=False)
         return self._open(search.next_rate(), users, spawn_rate)
+
+    def _lag(self) -> float:
+        """How far the master's merged stats trail the workers: a step runs this much longer, and its
+        window starts and ends this much later, so that it holds the step's own requests."""
+        return REPORT_LAG_S if isinstance(self._runner, MasterRunner) else 0.0
 
     def _all_users_running(self, users: int) -> bool:
         """Every user set up (its lines leased, its calls placed): set-up traffic must not fall in a step."""
@@ -151,6 +160,19 @@ class ArrivalRateSteps(LoadTestShape):
             return max((float(c.cpu_usage or 0) for c in runner.clients.values()), default=0.0)
         return float(getattr(runner, "current_cpu_usage", 0) or 0)
 
+    def _workers_rate(self, start: float, end: float) -> float | None:
+        """Across workers: the sum of each worker's rate between its first and last report in the window
+        (``RunState.worker_reports``); ``None`` on a local runner, or when a worker sent fewer than two."""
+        if not isinstance(self._runner, MasterRunner):
+            return None
+        total = 0.0
+        for reports in run_state(self._runner.environment).worker_reports.values():
+            inside = [(t, n) for t, n in reports if start <= t <= end]
+            if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+                return None
+            total += (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+        return total or None
+
     def _close(self, *, partial: bool) -> None:
         assert self.search is not None
         mark = self._mark or self._take_mark()
@@ -164,6 +186,7 @@ class ArrivalRateSteps(LoadTestShape):
             p99_intended_ms=percentile(diff, sum(diff.values()), 0.99),
             count_503=now.count_503 - mark.count_503,
             generator_cpu=round(max(self._cpu), 1) if self._cpu else None,
+            rate=self._workers_rate(mark.t, now.t),
         )
         started = round(self._step_start + (mark.t - self._step_mono), 3)
         self.search.record(self._rate, started, window, partial=partial or window.seconds <= 0)

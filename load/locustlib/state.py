@@ -125,6 +125,10 @@ class RunState:
     redact: Redactor = field(default_factory=Redactor)  # set with the config: see load.redaction
     own_target: OwnTarget | None = None  # a worker's own target options (set at init, kept across begin())
     reported: Counter[str] = field(default_factory=Counter)  # a worker's totals, as sent to the master
+    worker_reports: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    """Master: per worker, each report's (arrival, monotonic; the worker's requests so far): a worker
+    reports every 3 s on its own clock, so the rate between two of its reports is exact where a diff of
+    the merged stats is off by up to a report interval."""
     _lease_seq: int = 0
     _lock: gevent.lock.Semaphore = field(default_factory=gevent.lock.Semaphore)
 
@@ -132,6 +136,7 @@ class RunState:
         """Forget a previous run's bookkeeping (a process can run several tests from the web UI)."""
         self.fatal, self.prepared, self.stopping_at = "", False, None
         self.step_rate_per_user = 0.0
+        self.worker_reports.clear()
         self.free_lines, self.idle_lines, self.leases, self.schedules = [], [], [], []
         self.touched_idle.clear()
         self.live.clear()

@@ -131,3 +131,29 @@ def test_a_server_that_holds_no_rate_fails_the_min_rate_gate(emulator, tmp_path)
     breach = [b for b in result.summary["slo"]["breaches"] if b["metric"] == "min_rate"]
     assert breach == [{"operation": "*", "metric": "min_rate", "limit": 10.0, "actual": 0.0}]
     assert set(result.summary["operations"]) == {"startRecording", "stopRecording"}  # the start-stop mix
+
+
+def test_across_workers_every_worker_takes_each_offered_rate(emulator, tmp_path) -> None:
+    """Distributed: the master's shape offers each step's rate to both workers (a custom message): the
+    achieved rate, the sum of both workers' requests, matches what was offered."""
+    result = run(
+        "capacity",
+        target=emulator.url,
+        allow_reset=True,
+        users=8,
+        spawn_rate=8,
+        run_time="60s",
+        out_dir=tmp_path,
+        workers=2,
+        extra=[
+            *("--recqual-step-seconds", "8", "--recqual-start-rate", "20", "--recqual-rate-factor", "2"),
+            *("--recqual-max-rate", "40", "--recqual-capacity-mix", "start-stop"),
+        ],
+    )
+    log = (tmp_path / "locust-master.log").read_text(errors="replace")
+    assert result.exit_code == 0, log[-3000:]
+    capacity = result.summary["capacity"]
+    assert result.summary["workers"] == 2 and capacity["highest_rate"] == 40, capacity
+    assert [step["rate"] for step in capacity["steps"]] == [20, 40]
+    for step in capacity["steps"]:  # half the users are on each worker: both must have taken the rate
+        assert step["achieved"] == pytest.approx(step["rate"], rel=0.05), step
