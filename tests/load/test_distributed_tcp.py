@@ -282,3 +282,40 @@ def test_a_worker_without_a_master_gives_up_within_its_bound(tmp_path: Path) -> 
     assert done.returncode == 3, done.stdout + done.stderr
     assert "no Locust master answered at 127.0.0.1" in done.stderr and "within 3 s" in done.stderr
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--expect-workers", "2"], "--expect-workers needs --master"),
+        (["--master"], "--master needs --expect-workers N"),
+        (["--master", "--expect-workers", "2", "--workers", "2"], "starts no local workers: drop --workers"),
+        (["--master", "--expect-workers", "2", "--expect-workers-max-wait", "0"], "must not hang the run"),
+    ],
+)
+def test_a_half_given_master_is_a_usage_error(argv: list[str], said: str, capsys, monkeypatch) -> None:
+    from load.__main__ import main
+
+    monkeypatch.setattr("load.runner.preflight_for", lambda *a, **k: pytest.fail("no preflight may run"))
+    with pytest.raises(SystemExit) as exited:
+        main(["call-control", "--target", "http://127.0.0.1:1", *argv])
+    assert exited.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_master_alone_starts_no_worker_and_local_workers_keep_their_own_target_options(tmp_path) -> None:
+    from load.runner import MasterPlan, build_commands
+
+    common = {"users": 4, "spawn_rate": 4.0, "run_time": "5s", "out_dir": tmp_path}
+    master, workers = build_commands(
+        "races", target="http://127.0.0.1:1", master=MasterPlan(3, "0.0.0.0", 5601, 45.0), **common
+    )
+    joined = " ".join(master)
+    assert workers == [] and "--master-bind-host 0.0.0.0 --master-bind-port 5601" in joined
+    assert "--expect-workers 3 --expect-workers-max-wait 45" in joined
+    target = tmp_path / "lab.toml"
+    _, local = build_commands(
+        "races", target="http://127.0.0.1:1", target_file=target, tls_verify=False, workers=2, **common
+    )
+    assert all(
+        " ".join(w).endswith(f"--recqual-target-file {target} --recqual-tls-verify false") for w in local
+    )
