@@ -9,6 +9,14 @@ Invariants, for K requests released together:
 
 A server without atomic check-and-set answers 201 twice (two recorders on one call) or 500.
 
+Beyond one operation racing itself, ``test_overlapping_live_requests`` releases K requests of
+*different* operations and routes together (a stop by id beside a stop by line and ``/Mine``, a
+pause beside a resume, a start beside a stop, live lists beside any of them), over a pairwise covering
+array of (lead operation x partner x route x K x state before), 3-wise where pairs are not enough
+(pause/resume/stop x running/paused). The oracle is linearizability (``contract/overlap_model.py``):
+some order of the K requests, served one at a time by the reference's rules, must give every status,
+every list and the state the line is left in; a recording a stop ended is completed exactly once (A-7).
+
 The three races need only a line with a connected call that nobody records: a fresh user's line on
 the emulator, a declared ``call = "standing"`` line on a lab (lent to the check; whatever the check
 leaves recording is stopped by line when it ends). The K requests of a race are counted by the

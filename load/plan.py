@@ -49,6 +49,20 @@ _FULL = {
 }
 
 
+SOAK_THINK = (0.2, 1.0)
+"""Think time of a soak (``recqual qualify --soak``): each user sends at most five requests a second, so
+a nightly run of hours loads the server steadily without pushing it to its limit (races are paced by
+their barrier instead)."""
+MIN_SOAK_S = 60
+
+
+def soak_step(scenario: str, soak_s: int) -> Step:
+    """A soak shares ``soak_s`` between the pass's scenarios (each runs its share, one after the
+    other): long enough for the trend gate (``load/trend.py``) to see a server slow down over hours."""
+    share = max(1, soak_s // len(QUALIFY_SCENARIOS))
+    return Step(f"{share}s", think=None if scenario == "races" else SOAK_THINK)
+
+
 def scenarios(quick: bool, *, control: bool = True) -> tuple[str, ...]:
     """The scenarios of the pass, in the order they run. Uploads stay on a server for good (the API
     cannot delete a recording), so ``uploads`` runs only on an emulator whose control plane the run uses."""
@@ -59,11 +73,13 @@ def step(scenario: str, quick: bool) -> Step:
     return (_QUICK if quick else _FULL)[scenario]
 
 
-def command_args(scenario: str, *, quick: bool, users: int, out_dir: Path) -> list[str]:
+def command_args(
+    scenario: str, *, quick: bool, users: int, out_dir: Path, soak_s: int | None = None
+) -> list[str]:
     """Everything after ``python -m load SCENARIO <target arguments>``: users, spawn rate, run time,
     the run folder, then the Locust knobs after ``--`` (so nothing may be appended after these).
-    All users start at once."""
-    plan = step(scenario, quick)
+    All users start at once. ``soak_s``: a soak's shape (:func:`soak_step`) instead of the pass's."""
+    plan = soak_step(scenario, soak_s) if soak_s else step(scenario, quick)
     extra = plan.locust_args()
     args = ["--users", str(users), "--spawn-rate", str(users), "--run-time", plan.run_time]
     args += ["--out-dir", str(out_dir)]

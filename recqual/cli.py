@@ -83,6 +83,13 @@ def build_parser() -> Parser:
         help="an earlier summary.json: a regression against it (recqual diff's rules) makes the run exit 1",
     )
 
+    q.add_argument(
+        "--soak",
+        metavar="DURATION",
+        help="nightly soak: the load pass runs DURATION in all (30m, 2h) at a bounded rate (think times of "
+        "0.2-1 s), judged by its SLO gates and the trend gate (does the server slow down as it runs?)",
+    )
+
     c = commands.add_parser("check-target", help="the preflight alone: what the server is, what would run")
     _target_options(c)
 
@@ -205,9 +212,23 @@ def cmd_qualify(args: argparse.Namespace) -> int:
         exclude=_patterns(args.exclude),
         max_failures=args.max_failures,
         baseline=args.baseline,
+        soak_s=_soak_seconds(args.soak),
     )
     code, _ = qualify(options)
     return code
+
+
+def _soak_seconds(given: str | None) -> int | None:
+    """``--soak DURATION`` in seconds (Locust's format: 30m, 2h, 1h30m); at least a minute."""
+    if given is None:
+        return None
+    from load.plan import MIN_SOAK_S
+    from load.runner import parse_run_time
+
+    seconds = parse_run_time(given)
+    if seconds < MIN_SOAK_S:
+        raise UsageError(f"--soak {given}: a soak lasts at least {MIN_SOAK_S} s (e.g. 30m, 2h)")
+    return seconds
 
 
 def _patterns(given: list[str] | None) -> list[str]:

@@ -120,6 +120,8 @@ class QualifyOptions:
     max_failures: int | None = None
     baseline: Path | None = None
     """``--baseline``: an earlier summary.json this run is gated against (``recqual diff``'s rules)."""
+    soak_s: int | None = None
+    """``--soak``: the load pass runs this long in all (a nightly soak, judged by the trend gate)."""
     extra_contract_args: list[str] = field(default_factory=list)
 
 
@@ -316,7 +318,9 @@ def load_command(ctx: QualifyRun, scenario: str, options: QualifyOptions, run_di
         "load",
         scenario,
         *child_arguments(ctx.config),
-        *load_plan.command_args(scenario, quick=options.quick, users=users, out_dir=run_dir),
+        *load_plan.command_args(
+            scenario, quick=options.quick, users=users, out_dir=run_dir, soak_s=options.soak_s
+        ),
     ]
 
 
@@ -353,7 +357,7 @@ def run_load(
             )
             if control is not None:
                 control.current = process
-            limit = ctx.left(LOAD_TIMEOUT_S)
+            limit = ctx.left(LOAD_TIMEOUT_S + (options.soak_s or 0))
             try:
                 code = process.wait(timeout=limit)
             except subprocess.TimeoutExpired:
@@ -478,7 +482,7 @@ def qualify(options: QualifyOptions, progress: Progress | None = None) -> tuple[
     A stop signal ends it with a partial report marked aborted and exit code 4.
     """
     progress = progress or Progress(phases=4)
-    state = _Run(deadline=time.monotonic() + run_deadline_s(options.quick))
+    state = _Run(deadline=time.monotonic() + run_deadline_s(options.quick) + (options.soak_s or 0))
     with stop_signals_once():
         try:
             return _qualify(options, progress, state)
@@ -535,7 +539,8 @@ def _suite_then_load(
         progress.phase("load pass", f"skipped: {state.load_skipped}")
         return
     state.phase = "load pass"
-    progress.phase("load pass", ", ".join(load_scenarios(ctx, options)))
+    soak = f" (soak: {options.soak_s} s in all, trend gate)" if options.soak_s else ""
+    progress.phase("load pass", ", ".join(load_scenarios(ctx, options)) + soak)
     if beside is not None:
         beside.finish(progress)
     else:
@@ -552,6 +557,7 @@ def _summary(state: _Run, options: QualifyOptions) -> dict[str, Any]:
         "duration_s": round(time.monotonic() - state.clock, 1),
         "seed": ctx.seed,
         "quick": options.quick,
+        "soak_s": options.soak_s,
         "versions": versions(),
     }
     summary = build_summary(

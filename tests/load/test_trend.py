@@ -10,6 +10,7 @@ workers whatever their width.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,28 @@ def test_an_unknown_trend_key_is_refused(tmp_path) -> None:
     bad.write_text("[trend]\nlatency_ration = 2\n")
     with pytest.raises(slo.SloConfigError, match="latency_ration"):
         slo.load(bad, "reads")
+
+
+def test_a_soak_shares_its_duration_at_a_bounded_rate() -> None:
+    """``recqual qualify --soak 2h``: each scenario of the pass gets a third of it, users think 0.2-1 s
+    (at most five requests a second each; races keep their barrier's pace), and the trend gate bins
+    the hours into at most 600 bins."""
+    from load.plan import QUALIFY_SCENARIOS, command_args
+
+    args = command_args("reads", quick=True, users=4, out_dir=Path("/x"), soak_s=7200)
+    assert args[args.index("--run-time") + 1] == f"{7200 // len(QUALIFY_SCENARIOS)}s"
+    assert args[args.index("--recqual-think-min") + 1] == "0.2"
+    races = command_args("races", quick=True, users=6, out_dir=Path("/x"), soak_s=7200)
+    assert "--recqual-think-min" not in races
+    assert trend.bin_width(7200 // len(QUALIFY_SCENARIOS)) == 4
+
+
+def test_soak_duration_is_checked_on_the_command_line() -> None:
+    from recqual.cli import _soak_seconds
+    from recqual.errors import UsageError
+
+    assert _soak_seconds("1h30m") == 5400 and _soak_seconds(None) is None
+    with pytest.raises(UsageError, match="at least 60 s"):
+        _soak_seconds("30s")
+    with pytest.raises(UsageError):
+        _soak_seconds("two hours")
