@@ -50,7 +50,8 @@ class Variant:
 
 
 def _prefix(draw: st.DrawFn, u: str, p: str) -> Pair:
-    return u, (p[: draw(st.integers(1, len(p) - 1))] if len(p) > 1 else "")
+    """Longest first: the simplest draw is the near miss a first-N-characters check lets in."""
+    return u, (p[: draw(st.sampled_from(range(len(p) - 1, 0, -1)))] if len(p) > 1 else "")
 
 
 def _suffix(draw: st.DrawFn, u: str, p: str) -> Pair:
@@ -171,9 +172,9 @@ PRIORITY = ("password-prefix", "password-suffix", "password-case")
 def near_misses(draw: st.DrawFn, variant: Variant, username: str, password: str) -> Pair:
     """One drawn ``(username, password)`` of ``variant``; never the real pair itself."""
     user, secret = variant.derive(draw, username, password)
-    if (user, secret) == (username, password):
-        return username, password + "x"
-    return user, secret
+    if (user, secret) != (username, password):
+        return user, secret
+    return (username, password + "x") if variant.spends else (username + "x", password)
 
 
 def unknown_username(username: str, tag: str) -> str:
