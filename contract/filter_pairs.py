@@ -135,18 +135,28 @@ def _written(
     home: int,
     explicit: bool = True,
 ) -> DatetimeFilter:
-    """A datetime filter written as ``region`` asks: Z, a numeric offset, or the recording's own
-    local offset at a clock change; always with the digits the instants need."""
+    """A datetime filter written as ``region`` asks: ``Z``, a numeric offset, or at a clock change
+    the recording's own local offset; zone-less (UTC, A-14) beside the offsets; always with the
+    digits the instants need."""
+    offset, zone = 0, None
     if region == "offset":
         offset = draw(_OFFSETS)
     elif region == "dst-edge":
         offset = draw(st.sampled_from((home, 0)))
-    else:
-        offset = 0
+    if region in ("offset", "dst-edge") and draw(st.integers(0, 3)) == 0:
+        offset, zone = 0, "none"
     digits = max(min_digits(value.ticks), min_digits(upper.ticks) if upper is not None else 0)
     if region in ("bound-equal", "tick-off", "subsecond", "dst-edge"):
         digits = 7 if region == "subsecond" else max(digits, draw(st.sampled_from((digits, 7))))
-    return DatetimeFilter(op, value, upper, offset_minutes=offset, digits=digits, explicit_op=explicit)  # type: ignore[arg-type]
+    return DatetimeFilter(
+        op,  # type: ignore[arg-type]
+        value,
+        upper,
+        offset_minutes=offset,
+        digits=digits,
+        explicit_op=explicit,
+        zone=zone,  # type: ignore[arg-type]
+    )
 
 
 def _nudge(draw: st.DrawFn, region: str) -> int:
@@ -335,3 +345,34 @@ def plans(
 
 def ran_rows(plans_run: Sequence[Plan]) -> list[dict[str, Hashable]]:
     return [dict(p.ran) for p in plans_run]
+
+
+Slot = tuple[frozenset[str], int]
+
+
+def page_slots(ties: Sequence[Sequence[str]], page: int, size: int) -> list[Slot]:
+    """What page ``page`` of ``size`` must hold, from the oracle's order as tie groups (ids sharing a
+    start time, A-3 orders them by referenceNumber, which the corpus cannot know): for each group the
+    page overlaps, its ids and how many of them fall on the page."""
+    lo, hi = page * size, page * size + size
+    slots, pos = [], 0
+    for group in ties:
+        a, b = pos, pos + len(group)
+        pos = b
+        overlap = min(b, hi) - max(a, lo)
+        if overlap > 0:
+            slots.append((frozenset(group), overlap))
+    return slots
+
+
+def page_fits(got: Sequence[str], slots: Sequence[Slot]) -> bool:
+    """The page holds, in order, the right number of each overlapped tie group's ids, nothing
+    else and nothing twice."""
+    if len(set(got)) != len(got) or len(got) != sum(n for _, n in slots):
+        return False
+    at = 0
+    for ids, n in slots:
+        if not set(got[at : at + n]) <= ids:
+            return False
+        at += n
+    return True

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contract.corpus_support import class_groups, dst_group, eu_clock_changes
-from contract.filter_pairs import DIMENSIONS, ORDER, PAGES, Plan, allowed, plans
+from contract.filter_pairs import DIMENSIONS, ORDER, PAGES, Plan, allowed, page_fits, page_slots, plans
 from strategies import corpus
 from strategies.oracle_safety import is_oracle_safe_value
 from strategies.pairwise import all_pairs, covering_rows, pair_coverage
@@ -156,3 +156,17 @@ def test_a_plan_asks_the_page_its_row_records(data: st.DataObject, index: int) -
         assert page == pages - 1 and n % size and pages >= 2
     else:
         assert page * size >= n and page >= 1
+
+
+def test_a_page_fits_its_slice_of_tie_groups() -> None:
+    ties = [["a"], ["b", "c", "d"], ["e"]]
+    slots = page_slots(ties, 1, 2)  # positions 2, 3: two of the tie group b, c, d
+    assert slots == [(frozenset("bcd"), 2)]
+    assert page_fits(["d", "b"], slots) and page_fits(["c", "d"], slots)
+    assert (
+        not page_fits(["d", "d"], slots) and not page_fits(["d", "e"], slots) and not page_fits(["b"], slots)
+    )
+    edge = page_slots(ties, 0, 2)
+    assert edge == [(frozenset("a"), 1), (frozenset("bcd"), 1)]
+    assert page_fits(["a", "c"], edge) and not page_fits(["c", "a"], edge), "most recent first"
+    assert page_slots(ties, 3, 2) == [] and page_fits([], [])
