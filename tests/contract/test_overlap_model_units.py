@@ -91,3 +91,23 @@ def test_rows_rotate_routes_and_respect_missing_owner() -> None:
     assert [r.addressing for r in reqs] == ["line", "id", "line"]
     reqs = requests_for("start", "mine", "pause", 2, owner_routes=True)
     assert reqs == [Request("start", "mine"), Request("pause", "id")]
+
+
+def test_the_rows_reach_every_pair_and_every_pause_resume_stop_triple() -> None:
+    """The check's covering array: 100% of the allowed pairs, every (lead, partner, state before) of
+    pause/resume/stop x running/paused, and no row a route cannot send (start by id, pause by Mine)."""
+    import warnings
+
+    from strategies.pairwise import covering_rows, pair_coverage
+
+    with warnings.catch_warnings():  # its recqual markers are registered by the contract plugin only
+        warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+        from contract.test_races import OVERLAP_DIMENSIONS, overlap_allowed, triple_ledger, with_triples
+
+    for owner_routes in (True, False):
+        allowed = overlap_allowed(owner_routes)
+        rows = with_triples(covering_rows(OVERLAP_DIMENSIONS, allowed), allowed)
+        assert all(allowed(r) for r in rows) and len(rows) <= 40
+        assert pair_coverage(rows, OVERLAP_DIMENSIONS, allowed).percent == 100.0
+        assert pair_coverage(*triple_ledger(rows)).percent == 100.0
+        assert owner_routes or all(r["addressing"] != "mine" for r in rows)
