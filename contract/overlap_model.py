@@ -97,6 +97,16 @@ def explanation(
     return None
 
 
+def finals(before: State, requests: Sequence[Request], answers: Sequence[Answer]) -> list[State]:
+    """The final states of every order that gives exactly ``answers`` (whatever state it leaves)."""
+    out: list[State] = []
+    for order in itertools.permutations(range(len(requests))):
+        got, final = serial(before, [requests[i] for i in order])
+        if all(got[n] == answers[i] for n, i in enumerate(order)) and final not in out:
+            out.append(final)
+    return out
+
+
 def possible(before: State, requests: Sequence[Request]) -> list[tuple[list[Answer], State]]:
     """Every distinct (answers, final state) some order gives: what a failure message lists."""
     out: list[tuple[list[Answer], State]] = []
