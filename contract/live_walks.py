@@ -51,16 +51,23 @@ class LineKind:
 
 
 def dimensions(kinds: Sequence[LineKind]) -> dict[str, tuple[Hashable, ...]]:
-    """The walk's dimensions; the owner levels and directions are those the target's lines have."""
+    """The walk's dimensions; the owner levels and directions are those the target's lines have.
+
+    The order is the covering array's input order, which its greedy generator is sensitive to: this
+    one gives 15 walks on the emulator where the natural order gives 19 (every walk costs ~35
+    requests), every allowed pair still reached (recounted in the units)."""
     return {
         "start": ("device", "dn", "both", "no body"),
-        "actor": ("owner", "admin", "alternating"),
+        "resume3": (*ADDRESSINGS, "none"),
         "stop": ("id", "line", "mine"),
         "owner": tuple(sorted({label(k.owner) for k in kinds}, key=str)),
-        "resume3": (*ADDRESSINGS, "none"),
-        "direction": tuple(sorted({label(k.direction) for k in kinds}, key=str)),
-        **{f"{verb}{n}": ADDRESSINGS for n in (1, 2) for verb in ("pause", "resume")},
         "pause3": ADDRESSINGS,
+        "pause2": ADDRESSINGS,
+        "pause1": ADDRESSINGS,
+        "resume2": ADDRESSINGS,
+        "actor": ("owner", "admin", "alternating"),
+        "direction": tuple(sorted({label(k.direction) for k in kinds}, key=str)),
+        "resume1": ADDRESSINGS,
     }
 
 
@@ -173,8 +180,8 @@ class Timing:
 def timings(walks: int) -> st.SearchStrategy[Timing]:
     return st.builds(
         Timing,
-        st.floats(0.15, 0.3),
-        st.floats(2.25, 2.5),
+        st.floats(0.1, 0.2),
+        st.floats(2.2, 2.4),
         st.floats(0.0, 0.02),
         st.lists(st.sampled_from([None, 0, 1]), min_size=walks, max_size=walks).map(tuple),
     )

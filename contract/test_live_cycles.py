@@ -8,7 +8,7 @@ its third pause) gets the status the model predicts at every step: 201, 204, the
 pause or resume repeated through the other addressing, and 409 to a stop or resume once stopped.
 After every step every view agrees with the model, for every recording of the check at once: the
 unfiltered live list, the stepped line by a documented filter (``deviceName``, ``directoryNumber``,
-both, ``username``, ``numericUserId``) or its owner's ``/Mine``, and level 10's ``/Mine``: each live
+both, ``username``, ``numericUserId``) or its owner's ``/Mine``, in turn: each live
 recording listed once with its id, ``isPaused``, the same ``startedAt`` as when first listed (A-7),
 the line's user and the call's far end, and a ``duration`` within the client-clock bounds of the
 recorded time of all stretches so far, every pause of every cycle excluded (A-8). Within 2 s of the
@@ -141,7 +141,6 @@ class Walks:
         self, scene: Scene, admin: ApiClient, model: LiveModel, slots: list[Slot], pool: ThreadPoolExecutor
     ) -> None:
         self.scene, self.admin, self.model, self.slots, self.pool = scene, admin, model, slots, pool
-        self.admin_name = admin.credentials.username if admin.credentials else ""
         self.views = itertools.count()
 
     # -- who sends what ------------------------------------------------------------------------------
@@ -355,20 +354,14 @@ class Walks:
         return True
 
     def observe(self, stepped: list[Walk]) -> None:
-        """Every view after the steps: the unfiltered list and level 10's /Mine (every recording of the
-        check), and each stepped line one documented way; read in parallel, judged in turn."""
+        """Every view after the steps: the unfiltered list (every recording of the check) and each
+        stepped line one documented way; read in parallel, judged in turn."""
         plans: list[tuple[Callable[[], View], set[str], str, Callable[[dict[str, Any]], bool] | None]] = [
             (
                 lambda: unfiltered(self.admin),
                 set(self.model.live()),
                 "documented",
                 concerns_model(self.model),
-            ),
-            (
-                lambda: mine(self.admin, self.admin_name),
-                owned_by(self.model, self.admin_name),
-                "documented",
-                None,
             ),
         ]
         for walk in stepped:

@@ -410,7 +410,7 @@ def test_live_state_machine(scene: Scene, admin: ApiClient, run_context: RunCont
         run_state_machine_as_test(
             LiveMachine,
             settings=settings(
-                max_examples=run_context.examples(full=40, quick=10),
+                max_examples=run_context.examples(full=40, quick=8),
                 stateful_step_count=run_context.examples(25, 15),
             ),
         )
