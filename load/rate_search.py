@@ -11,8 +11,9 @@ window, all of these are true (the limits come from the SLO file):
 - no ``503`` (no recording channel): that limit is the server's channels, not its rate.
 
 The rates: ``start``, then ``x factor`` while steps hold (the ramp; ``/ factor`` while none has held yet,
-a few times); after the first step that breaks, ``refine`` bisections between the highest rate held and
-the lowest broken. The answer is the highest rate
+a few times); a rate that breaks while ramping is tried once more (a stall of a shared machine must not
+end the search; a 503 is not retried); once one broke twice, ``refine`` bisections between the highest
+rate held and the lowest broken. The answer is the highest rate
 held; the true limit lies between it and the lowest broken rate, within ``(factor - 1) / 2**refine``.
 """
 
@@ -114,40 +115,44 @@ class RateSearch:
         self.plan, self.limits = plan, limits
         self.steps: list[Step] = []
         self.held: float | None = None  # highest rate held
-        self.broken: float | None = None  # lowest rate broken
+        self.broken: float | None = None  # lowest rate broken (twice in a row while ramping)
         self.stopped = ""
+        self._retry: float | None = None  # a rate that broke once while ramping: it gets a second try
+        self._downs = 0
+        self._refined = 0
 
     def next_rate(self) -> float | None:
         if self.stopped:
             return None
         if not self.steps:
             return self._capped(self.plan.start_rate)
+        if self._retry is not None:  # one stall on a shared machine must not end the ramp
+            return self._retry
         if self.broken is None:  # still ramping: the last step held
             assert self.held is not None
             if self.plan.max_rate and self.held >= self.plan.max_rate:
                 return self._stop(f"held the ceiling {self.plan.max_rate:g} req/s (--recqual-max-rate)")
             return self._capped(self.held * self.plan.factor)
         if self.held is None:  # nothing held yet: step down, a few times
-            downs = sum(1 for step in self.steps if not step.partial) - 1
-            if downs >= MAX_DOWN_STEPS:
+            if self._downs >= MAX_DOWN_STEPS:
                 return self._stop(f"no rate held, down to {self.broken:g} req/s: {self.steps[-1].why}")
+            self._downs += 1
             return round(self.broken / self.plan.factor, 3)
-        refined = sum(1 for step in self.steps if not step.partial) - self._ramp_steps()
-        if refined >= self.plan.refine:
+        if self._refined >= self.plan.refine:
             return self._stop(
                 f"between {self.held:g} (held) and {self.broken:g} req/s (broken: {self._first_break()})"
             )
+        self._refined += 1
         return round((self.held + self.broken) / 2, 3)
 
     def record(self, rate: float, started_s: float, window: Measured, *, partial: bool = False) -> Step:
         held, why = judge(rate, window, self.limits) if not partial else (False, "cut short by the run's end")
-        achieved = window.achieved
         step = Step(
             rate=rate,
             started_s=started_s,
             seconds=window.seconds,
             requests=window.requests,
-            achieved=achieved,
+            achieved=window.achieved,
             p99_intended_ms=window.p99_intended_ms,
             failures=window.failures,
             count_503=window.count_503,
@@ -159,8 +164,11 @@ class RateSearch:
         self.steps.append(step)
         if partial:
             return step
+        retried, self._retry = self._retry, None
         if held:
             self.held = rate if self.held is None else max(self.held, rate)
+        elif self.broken is None and retried != rate and not window.count_503:
+            self._retry = rate  # a break while ramping: try it again before believing it
         else:
             self.broken = rate if self.broken is None else min(self.broken, rate)
         return step
@@ -184,17 +192,9 @@ class RateSearch:
             "steps": [step.as_dict() for step in self.steps],
         }
 
-    def _ramp_steps(self) -> int:
-        """Judged steps until one rate had held and one had broken (the ramp, up or down); the rest refine."""
-        held = broken = False
-        for n, step in enumerate(s for s in self.steps if not s.partial):
-            held, broken = held or step.held, broken or not step.held
-            if held and broken:
-                return n + 1
-        return len(self.steps)
-
     def _first_break(self) -> str:
-        return next((s.why for s in self.steps if not s.held and not s.partial), "")
+        """Why the lowest broken rate broke (its last try)."""
+        return next((s.why for s in reversed(self.steps) if s.rate == self.broken and not s.held), "")
 
     def _capped(self, rate: float) -> float:
         rate = round(rate, 3)

@@ -13,14 +13,16 @@ one request in flight at a time). Then each step offers one total arrival rate, 
 | ``--recqual-max-rate``      | never offer more (0: no ceiling)                           | 0       |
 | ``--recqual-step-seconds``  | length of each step                                        | 5 s     |
 
-A step's first part settles (the new rate reaches every user, a broken step's queue drains: at least
-1 s, and one slot period of a user); the rest is its measured window, read from the master's merged stats
-(a diff, so earlier steps do not dilute it): answers, failures, 503s and the p99 from the intended start
-over every operation. Workers report every 3 s: across workers a step runs 3.5 s longer and its window
-is that much later, its achieved rate is each worker's between two of its own reports, and steps should
-be 8 s or more (two reports in the window). The busiest
-load-generator process's CPU is kept per step: a step that broke with a generator near a full core was
-limited by the generator, not the server (``generator_bound``: add ``--workers``).
+Before the first step, one step's time at the start rate warms up, unjudged: every user's first requests
+(new connections, the server's first check of each user's credentials, its caches) land there, not in a
+step. A step's first part settles (the new rate reaches every user, a broken step's queue drains: at
+least 1 s, and one slot period of a user); the rest is its measured window, read from the master's merged
+stats (a diff, so earlier steps do not dilute it): answers, failures, 503s and the p99 from the intended
+start over every operation. Workers report every 3 s: across workers a step runs 3.5 s longer and its
+window is that much later, its achieved rate is each worker's between two of its own reports, and steps
+should be 8 s or more (two reports in the window). The busiest load-generator process's CPU is kept per
+step: a step that broke with a generator near a full core was limited by the generator, not the server
+(``generator_bound``: add ``--workers``).
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class ArrivalRateSteps(LoadTestShape):
         self._mark: _Mark | None = None
         self._cpu: list[float] = []
         self._waiting_since: float | None = None
+        self._warm_until: float | None = None  # run time at which the warm-up ends
 
     @property
     def _runner(self) -> Runner:
@@ -99,6 +102,11 @@ class ArrivalRateSteps(LoadTestShape):
             return None
         if not self._rate:
             if not self._all_users_running(users):
+                return users, spawn_rate
+            if self._warm_until is None:  # first the warm-up, at the start rate, not judged
+                self._warm_until = self.get_run_time() + knobs.step_seconds + self._lag()
+                offer_rate(self._runner.environment, search.plan.start_rate / users)
+            if self.get_run_time() < self._warm_until:
                 return users, spawn_rate
             return self._open(search.next_rate(), users, spawn_rate)
         self._cpu.append(self._generator_cpu())

@@ -2,9 +2,10 @@
 
 Invariants:
 
-- the search ramps x factor while steps hold, steps down while none has, then bisects between the
-  highest rate held and the lowest broken: its answer lies within (factor - 1) / 2**refine below the
-  rate where a server gives way (checked on a model server whose limit is known exactly);
+- the search ramps x factor while steps hold, steps down while none has, tries a break while ramping
+  once more (one stall must not end it), then bisects between the highest rate held and the lowest broken:
+  its answer lies within (factor - 1) / 2**refine below the rate where a server gives way (checked on a
+  model server whose limit is known exactly, and on one that stalls once);
 - against the emulator it finds a rate, reports every step (offered, achieved, p99 from the intended
   start, held or not) and draws them in capacity.svg, one band per step;
 - a server that holds no rate under the SLO (here: a p99 limit no server meets) is reported as such, and
@@ -60,7 +61,19 @@ def test_the_search_lands_just_below_a_known_limit(limit: float) -> None:
     if limit >= plan.start_rate:  # the ramp up: each held rate x factor
         ramp = rates[: first_break + 1]
         assert all(b == pytest.approx(a * plan.factor, rel=1e-3) for a, b in itertools.pairwise(ramp))
-    assert len(rates) - (first_break + 1) <= plan.refine + 3  # then the bisections (after any steps down)
+    assert rates[first_break + 1] == rates[first_break]  # a break while ramping is tried twice
+    assert len(rates) - (first_break + 2) <= plan.refine + 3  # then the bisections (after any steps down)
+
+
+def test_one_stall_does_not_end_the_ramp() -> None:
+    search, stalled = RateSearch(SearchPlan(start_rate=20.0, factor=2.0, refine=1), LIMITS), False
+    measure = _model_server(500.0)
+    while (rate := search.next_rate()) is not None:
+        window = measure(rate)
+        if rate == 80.0 and not stalled:  # the machine stalled once during the 80 req/s step
+            stalled, window = True, Measured(4.0, 200, 0, p99_intended_ms=2100)
+        search.record(rate, 0.0, window)
+    assert stalled and search.report()["highest_rate"] >= 320.0
 
 
 def test_a_ceiling_ends_the_search_where_it_holds() -> None:
@@ -107,7 +120,7 @@ def test_the_emulator_holds_a_rate_and_every_step_is_reported(emulator, tmp_path
     steps = capacity["steps"]
     assert steps[0]["rate"] == 40 and steps[0]["held"], steps
     held = [s for s in steps if s["held"]]
-    assert all(abs(s["achieved"] - s["rate"]) <= 0.05 * s["rate"] for s in held)  # what "held" means
+    assert all(s["achieved"] >= 0.95 * s["rate"] for s in held)  # what "held" means
     assert all(s["p99_intended_ms"] <= 250 for s in held)
     svg = ET.fromstring((tmp_path / capacity["plot"]).read_text())
     assert len([g for g in svg.iter("{http://www.w3.org/2000/svg}g") if "step" in g.get("class", "")]) == len(
@@ -126,7 +139,7 @@ def test_a_server_that_holds_no_rate_fails_the_min_rate_gate(emulator, tmp_path)
     )
     capacity = result.summary["capacity"]
     assert capacity["highest_rate"] is None and "no rate held" in capacity["stopped_because"]
-    assert len(capacity["steps"]) == 4  # the first rate and three steps down
+    assert len(capacity["steps"]) == 5  # the first rate (twice: a break is tried again), three steps down
     assert result.exit_code == 1
     breach = [b for b in result.summary["slo"]["breaches"] if b["metric"] == "min_rate"]
     assert breach == [{"operation": "*", "metric": "min_rate", "limit": 10.0, "actual": 0.0}]
