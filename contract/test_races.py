@@ -258,6 +258,9 @@ TRIPLE_OPS = ("pause", "resume", "stop")
 TRIPLE_STATES = ("running", "paused")
 """Where a pair is not enough: a pause and a resume that overlap mean something else on a running and
 on a paused recording, so every (lead, partner, state before) of these also meets (3-wise)."""
+START_TRIPLES = (("start", "start", "none"), ("start", "stop", "none"), ("stop", "start", "running"))
+"""And the starts that can win: two starts by two routes on a line with nothing live, a start beside a
+stop on an idle line and on a recorded one."""
 
 
 def with_triples(
@@ -267,7 +270,8 @@ def with_triples(
     :data:`TRIPLE_STATES` they miss (the lead's first allowed route, K = 2)."""
     have = {(r["lead"], r["partner"], r["initial"]) for r in rows}
     extra: list[dict[str, Hashable]] = []
-    for lead, partner, state in itertools.product(TRIPLE_OPS, TRIPLE_OPS, TRIPLE_STATES):
+    wanted = [*itertools.product(TRIPLE_OPS, TRIPLE_OPS, TRIPLE_STATES), *START_TRIPLES]
+    for lead, partner, state in wanted:
         if (lead, partner, state) in have:
             continue
         routes = [a for a in OVERLAP_DIMENSIONS["addressing"] if allowed({"lead": lead, "addressing": a})]

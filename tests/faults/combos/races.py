@@ -10,6 +10,7 @@ overlap partner, the addressing (id / line / Mine), how many overlap, and the ti
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -204,13 +205,21 @@ class StopLockPerRoute(Behaviour):
     routes at once is stopped twice, both 204 (section 2.3: the second stop is 409, "not a live
     recording"). Two stops by the same route still serialise: one 204, the others 409."""
 
+    LOSER, WINNER = 409, 204
+
     def __init__(self) -> None:
         super().__init__()
         self.inflight: dict[str, int] = defaultdict(int)
         self.overlapped: dict[str, set[str]] = defaultdict(set)
 
+    def route(self, req: Req) -> str | None:
+        return STOPS.get(req.op or "")
+
+    def winner(self) -> Resp:
+        return Resp.empty(204)
+
     async def handle(self, req: Req, px: Px) -> Resp:
-        route = STOPS.get(req.op or "")
+        route = self.route(req)
         if route is None:
             return await px.forward(req)
         self.inflight[route] += 1
@@ -226,9 +235,26 @@ class StopLockPerRoute(Behaviour):
             self.inflight[route] -= 1
             if not any(self.inflight.values()):
                 self.overlapped.clear()
-        if resp.status == 409 and crossed:
-            return self.report(resp, Resp.empty(204))
+        if resp.status == self.LOSER and crossed:
+            return self.report(resp, self.winner())
         return resp
+
+
+class StartLockPerRoute(StopLockPerRoute):
+    """A start naming the line locks the line; a start without a body (the caller's own line) locks
+    the caller: the same line started both ways at once is recorded twice, both 201 (section 2.3: "a
+    duplicate request, or the call is already being recorded" is 429). Two starts by the same route
+    still serialise: one 201, the others 429."""
+
+    LOSER, WINNER = 429, 201
+
+    def route(self, req: Req) -> str | None:
+        if req.op != "startRecording":
+            return None
+        return "line" if isinstance(req.json(), dict) else "own"
+
+    def winner(self) -> Resp:
+        return Resp.of_json(201, {"id": str(uuid.uuid4())})
 
 
 class ResumeSeesPendingPause(Behaviour):
@@ -367,6 +393,10 @@ COMBOS: list[Fault] = [
                 _make(StopLockPerRoute),
                 dimensions=("stop by id/line/Mine", "overlapping stop by another route"),
                 expect=("races",)),
+    combination("start-two-routes-both-win", "races", "§2.3 Start 429 (already being recorded)",
+                _make(StartLockPerRoute),
+                dimensions=("start by line / own line", "overlapping start by the other"),
+                expect=("races", "live-state")),
     combination("pause-resume-overlap-both-win", "races", "§2.3 Resume 429 (not paused)",
                 _make(ResumeSeesPendingPause), dimensions=("pause", "overlapping resume"),
                 expect=("races", "live-state")),
