@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..behaviours import Behaviour
-from ..directory import Account
+from ..directory import ADMIN, Account
 from ..fault import Fault, combination
-from ..ops import RECORDING_READS
+from ..ops import LIVE, RECORDING_READS
 from ..upstream import Px
 from ..wire import Req, Resp
 
@@ -239,6 +239,30 @@ class RecordOnlyListsItself(Behaviour):
         return self.report(correct, await px.as_admin(req))
 
 
+class AdminMineStopsAnyLine(Behaviour):
+    """``DELETE /Mine`` by a Complete Management user whose own line records nothing resolves "my
+    recording" as the first one the caller may see, and stops another user's (documented: 409, the
+    caller has no active recording)."""
+
+    async def handle(self, req: Req, px: Px) -> Resp:
+        correct = await px.forward(req)
+        caller = px.directory.caller(req)
+        if req.op != "stopMyRecording" or correct.status != 409 or caller is None or caller.level != 10:
+            return correct
+        items = await px.admin_json("GET", LIVE)
+        first = (
+            next((i for i in items if isinstance(i, dict) and i.get("id")), None)
+            if isinstance(items, list)
+            else None
+        )
+        if first is None:
+            return correct
+        stopped = await px.client.delete(
+            f"{px.base_url}{LIVE}/{first['id']}", headers={"Authorization": ADMIN.authorization}
+        )
+        return self.report(correct, Resp.empty(204) if stopped.status_code == 204 else correct)
+
+
 COMBOS: list[Fault] = [
     combination(
         "level2-leak-after-first-page",
@@ -309,6 +333,13 @@ COMBOS: list[Fault] = [
         "5 (A-15): Base Access lists and reads its own recordings",
         RecasedLoginLosesOwn,
         dimensions=("username in another case", "level 2", "own recordings"),
+    ),
+    combination(
+        "admin-mine-stops-any-line",
+        "auth",
+        "2 (stop 409: the caller has no active recording), 5",
+        AdminMineStopsAnyLine,
+        dimensions=("level 10", "/Mine", "own line idle while another line records"),
     ),
     combination(
         "record-only-lists-itself",
