@@ -283,9 +283,24 @@ LOAD_SHAPES: dict[str, list[str]] = {
 
 
 def load_command(scenario: str, target: str, out_dir: Path) -> list[str]:
-    """``python -m load SCENARIO``: its own model and SLO gates decide pass (exit 0) or fail (exit 1)."""
+    """``python -m load SCENARIO``: its own model and SLO gates decide pass (exit 0) or fail (exit 1).
+
+    ``--allow-reset``: the server is the runner's own emulator (behind the proxy), whose control plane
+    sets the scene; without it the load pass treats any server as a lab and needs declared credentials.
+    """
     shape = LOAD_SHAPES.get(scenario, ["--users", "6", "--spawn-rate", "6", "--run-time", "20s"])
-    return [PYTHON, "-m", "load", scenario, "--target", target, *shape, "--out-dir", str(out_dir)]
+    return [
+        PYTHON,
+        "-m",
+        "load",
+        scenario,
+        "--target",
+        target,
+        "--allow-reset",
+        *shape,
+        "--out-dir",
+        str(out_dir),
+    ]
 
 
 def run_load(scenario: str, target: str, workdir: Path, timeout: float = LOAD_TIMEOUT_S) -> Run:
