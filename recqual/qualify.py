@@ -510,7 +510,9 @@ def _qualify(options: QualifyOptions, progress: Progress, state: _Run) -> tuple[
         ctx.deadline = state.deadline
         announce(ctx, progress)
         beside = None
-        if early is None and why_no_load(ctx, options) is None:  # recqual started the emulator
+        # recqual started the emulator: the load pass may share the machine with the suite, except in a
+        # soak, whose trend gate would read a busy first third against a quiet last one as drift
+        if early is None and why_no_load(ctx, options) is None and not options.soak_s:
             beside = LoadBeside(ctx, options, state.load_summaries)
             beside.start()
         try:
