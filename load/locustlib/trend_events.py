@@ -4,7 +4,8 @@ Registered on import (``load.locustlib.hooks`` imports it). Lifecycle:
 
 1. ``init``: a :class:`~load.trend.Series` for this process, bins as wide as the planned run time
    allows (a worker, which does not know the run time, keeps one-second bins and ships them often);
-2. ``request`` (every process that runs users): each operation request's start time, response time
+2. ``request`` (every process that runs users; registered in ``init``, bound to its recorder):
+   each operation request's start time, response time
    and whether it failed, into its bin; the ``outcome``, ``intended`` and ``race`` rows are not requests;
 3. ``spawning_complete`` (master or local runner): the steady window starts; ``test_stopping``: it ends;
 4. ``report_to_master`` / ``worker_report``: a worker ships its bins with each stats report and forgets
@@ -15,6 +16,7 @@ Registered on import (``load.locustlib.hooks`` imports it). Lifecycle:
 
 from __future__ import annotations
 
+import functools
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -53,13 +55,15 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
     worker = isinstance(environment.runner, WorkerRunner)
     planned = getattr(environment.parsed_options, "run_time", None) if environment.parsed_options else None
     width = 1 if worker else trend.bin_width(float(planned) if isinstance(planned, int | float) else None)
-    _RECORDERS[environment] = Recorder(trend.Series(width))
+    rec = _RECORDERS[environment] = Recorder(trend.Series(width))
+    # bound to this environment's recorder: no lookup of the environment on every request
+    environment.events.request.add_listener(functools.partial(_on_request, rec))
     environment.events.report_to_master.add_listener(lambda client_id, data, **_: _ship(environment, data))
     environment.events.worker_report.add_listener(lambda client_id, data, **_: _merge(environment, data))
 
 
-@events.request.add_listener
 def _on_request(
+    rec: Recorder,
     request_type: str,
     name: str,
     response_time: float,
@@ -67,14 +71,19 @@ def _on_request(
     context: Any = None,
     **kwargs: Any,
 ) -> None:
-    environment = kwargs.get("environment") or _only_environment()
-    if environment is None or classify(str(name))[0] != "operation":
+    """Runs for every request of the load pass: kept to a cached name test and one bin update."""
+    if not _is_operation(str(name)):
         return
-    rec = recorder(environment)
     started = kwargs.get("start_time") or time.time() - float(response_time or 0.0) / 1000.0
     rec.first_request = rec.first_request or started
     ms = locust.stats.bucket_response_time(float(response_time or 0.0))  # hooks' finer buckets
     rec.series.add(str(name), started, float(ms), exception is not None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_operation(name: str) -> bool:
+    """Stats names are a small fixed set (operation, ``op [status]`` rows, ...): classify each once."""
+    return classify(name)[0] == "operation"
 
 
 def _only_environment() -> Any:
