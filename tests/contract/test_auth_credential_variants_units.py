@@ -32,7 +32,7 @@ from contract.credential_variants import (
 
 with warnings.catch_warnings():  # its recqual markers are registered by the contract plugin only
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-    from contract.test_credentials import SPECIAL_PASSWORDS, canonical, special_near_misses
+    from contract.test_credentials import SPECIAL_PASSWORDS, budget_order, canonical, special_near_misses
 
 names = st.text(st.characters(codec="utf-8", exclude_characters=":\x00"), min_size=1, max_size=20)
 secrets_ = st.text(st.characters(codec="utf-8"), min_size=0, max_size=24)
@@ -112,3 +112,19 @@ def test_canonical_tells_users_apart() -> None:
     assert canonical("listRecordings", _reply(200, a)) != canonical("listRecordings", _reply(200, b))
     assert canonical("listRecordings", _reply(403, {})) != canonical("listRecordings", _reply(200, a))
     assert canonical("listMyActiveRecordings", _reply(200, [{"id": "X"}])) == (200, ("x",))
+
+
+def test_budget_order_takes_turns_and_spreads_over_the_api() -> None:
+    """Outside the emulator the first rows get the real accounts' few failed logins: they must be
+    the revealing variants in turn, each on a different part of the API first."""
+    rows = [
+        {"variant": v, "operation": op, "role": "l2"}
+        for v in ("password-empty", "password-case", "password-suffix", "password-prefix")
+        for op in ("getRecording", "downloadRecording", "listActiveRecordings", "listRecordings")
+    ]
+    ordered = budget_order(rows)
+    assert sorted(map(str, ordered)) == sorted(map(str, rows))
+    assert [r["variant"] for r in ordered[:6]] == [*PRIORITY, *PRIORITY]
+    assert [r["operation"] for r in ordered[:3]] == ["downloadRecording"] * 3
+    assert [r["operation"] for r in ordered[3:6]] == ["listActiveRecordings"] * 3
+    assert {r["variant"] for r in ordered[-4:]} == {"password-empty"}
