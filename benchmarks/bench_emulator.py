@@ -6,11 +6,21 @@ What it prints, side by side:
 
 1. ``GET LiveRecordings`` (authenticated, two live recordings listed) against a bare Starlette
    endpoint returning a similar constant JSON list, both on uvicorn with uvloop + httptools and the
-   access log on, each server pinned to one core; the ratio of their req/s (aim: >= 0.6).
+   access log on, each server pinned to one core; the ratio of their req/s (aim: >= 0.8).
 2. A start -> stop cycle (POST LiveRecordings, DELETE LiveRecordings/{id}; every stop commits a
-   completed recording to SQLite), as requests per second against the same bare rate.
+   completed recording to SQLite), as requests per second against the bare endpoint driven the same
+   way, one request at a time per connection (aim: >= 0.5); and, for information, against the
+   pipelined bare rate.
 3. A filtered, paged listRecordings over ``--rows`` stored recordings (file database, WAL,
-   synchronous=FULL): median and p95 latency per query shape (aim: median < 20 ms).
+   synchronous=FULL): median and p95 latency per query shape (aim, for every shape: median < 10 ms
+   and p95 < 25 ms). The shapes: filters alone and two at once, an equality that seeks an index, a
+   ``contains`` on remoteParty, pages near the start, deep in the result and past its end. A
+   ``contains`` whose needle is under three characters, or is in more than 2,000 remote numbers, has
+   no trigram shortcut and scans every row (about 12 ms of server CPU at 100,000 rows); none of the
+   shapes is one.
+
+The access log is on for both servers of every comparison: it is the emulator's default, and it costs
+the bare endpoint as much as the emulator, so leaving it on one side only would halve the ratio.
 
 Two rates are printed for 1 and 2. "Wall" is requests over elapsed time, what a client sees; on a
 shared machine it swings with whatever else runs. "One core" is 1 / (server CPU seconds per request),
@@ -55,6 +65,14 @@ LIVE = "/fw/Apps/Recorder/WebAPI/LiveRecordings"
 RECORDINGS = "/fw/Apps/Recorder/WebAPI/Recordings"
 AUTH = "Basic " + base64.b64encode(b"admin:admin").decode()
 TIME_LIMIT = 60.0  # seconds, per measured phase
+GET_AIM = 0.8  # GET LiveRecordings one-core req/s over the bare endpoint's
+CYCLE_AIM = 0.5  # start->stop requests over the bare endpoint's, both one request at a time
+MEDIAN_AIM_MS = 10  # every listRecordings shape
+P95_AIM_MS = 25
+
+
+def _verdict(value: float, met: bool, unit: str = "") -> str:
+    return f"{value:.2f}{unit}  {'met' if met else 'MISSED'}"
 
 
 # --- servers ---------------------------------------------------------------------------------------
@@ -316,6 +334,18 @@ def list_latencies(server: Server, now: int, samples: int) -> dict[str, tuple[li
             "pageSize": "100",
         },
         "no filter, page 500 of 50": {"page": "500", "pageSize": "50"},
+        "direction + endTime after (two filters at once), page 2 of 50": {
+            "direction": "2",
+            "endTime": "after:" + _fmt(now - 100 * day),
+            "page": "2",
+            "pageSize": "50",
+        },
+        "remote contains 4 digits, page 0 of 50": {"remoteParty": "contains:1234", "pageSize": "50"},
+        "after 180 days, page 490 of 50 (deep: the middle of the result)": {
+            "startTime": "after:" + _fmt(now - 180 * day),
+            "page": "490",
+            "pageSize": "50",
+        },
     }
     out: dict[str, tuple[list[float], int, float]] = {}
     with httpx.Client(base_url=server.url, auth=("admin", "admin"), timeout=30, verify=False) as client:
@@ -425,9 +455,15 @@ def rate_rows(rounds: list[tuple[Rate, Rate, Rate, Rate]], depth: int) -> list[t
         ("emulator start->stop cycle, one at a time", 3),
     ):
         results.append((label, f"{wall(i):>10,.0f}   {one_core(i):>14,.0f}"))
-    results.append(("GET LiveRecordings / bare (aim >= 0.6)", f"{one_core(1) / one_core(0):.2f}"))
+    get_ratio, cycle_ratio = one_core(1) / one_core(0), one_core(3) / one_core(2)
     results.append(
-        ("start->stop requests / bare one at a time (aim >= 0.6)", f"{one_core(3) / one_core(2):.2f}")
+        (f"GET LiveRecordings / bare (aim >= {GET_AIM})", _verdict(get_ratio, get_ratio >= GET_AIM))
+    )
+    results.append(
+        (
+            f"start->stop requests / bare one at a time (aim >= {CYCLE_AIM})",
+            _verdict(cycle_ratio, cycle_ratio >= CYCLE_AIM),
+        )
     )
     results.append(("start->stop requests / bare pipelined", f"{one_core(3) / one_core(0):.2f}"))
     results.append(("  (cycles per second on one core)", f"{one_core(3) / 2:,.0f}"))
@@ -449,18 +485,28 @@ def listing_rows(args: argparse.Namespace, server_cpu: int | None) -> list[tuple
             latencies = list_latencies(listing, now, args.samples)
         finally:
             listing.stop()
-    medians = []
+    medians, p95s = [], []
     for name, (times, matches, cpu_ms) in latencies.items():
         med = statistics.median(times)
         medians.append(med)
         p95 = sorted(times)[max(int(len(times) * 0.95) - 1, 0)]
+        p95s.append(p95)
         results.append(
             (
                 f"listRecordings {name} ({matches:,} matches)",
                 f"median {med:.1f} ms, p95 {p95:.1f} ms, server CPU {cpu_ms:.1f} ms/query",
             )
         )
-    results.append(("  worst median (aim < 20 ms)", f"{max(medians):.1f} ms"))
+    worst_median, worst_p95 = max(medians), max(p95s)
+    results.append(
+        (
+            f"  worst median (aim < {MEDIAN_AIM_MS} ms)",
+            _verdict(worst_median, worst_median < MEDIAN_AIM_MS, " ms"),
+        )
+    )
+    results.append(
+        (f"  worst p95 (aim < {P95_AIM_MS} ms)", _verdict(worst_p95, worst_p95 < P95_AIM_MS, " ms"))
+    )
     return results
 
 
