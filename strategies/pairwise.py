@@ -16,7 +16,6 @@ report shows it per operation.
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +47,7 @@ def covering_rows(dimensions: Mapping[str, Sequence[Hashable]], allowed: Allowed
     def keep(partial: list[Hashable]) -> bool:
         return allowed is None or allowed(dict(zip(names, partial, strict=False)))
 
-    parameters = OrderedDict((name, list(dimensions[name])) for name in names)
+    parameters = [list(dimensions[name]) for name in names]  # a list, not a dict: any dimension name works
     rows: list[Row] = [dict(zip(names, row, strict=True)) for row in AllPairs(parameters, filter_func=keep)]
     return rows + _top_up(rows, dimensions, allowed)
 
