@@ -150,6 +150,8 @@ class QualifyRun:
     """``time.monotonic()`` value the whole run must end by."""
     problems: list[str] = field(default_factory=list)
     """What broke the run itself (a child stopped at the deadline): reasons of the verdict."""
+    load_slo_file: Path | None = None
+    """An SLO file merged over ``load/slo.toml`` for the load pass (``LoadBeside`` turns the trend off)."""
 
     def left(self, cap: float) -> float:
         """Seconds a step may take: ``cap``, or less when the run's deadline comes first."""
@@ -318,6 +320,7 @@ def load_command(ctx: QualifyRun, scenario: str, options: QualifyOptions, run_di
         "load",
         scenario,
         *child_arguments(ctx.config),
+        *(["--slo-file", str(ctx.load_slo_file)] if ctx.load_slo_file else []),
         *load_plan.command_args(
             scenario, quick=options.quick, users=users, out_dir=run_dir, soak_s=options.soak_s
         ),
@@ -441,6 +444,8 @@ class LoadBeside:
             config, Target(url, "embedded-emulator"), ctx.profile, ctx.seed, ctx.out, env, pre
         )
         load_ctx.deadline, load_ctx.problems = ctx.deadline, ctx.problems
+        load_ctx.load_slo_file = ctx.out / "load" / "beside-slo.toml"
+        load_ctx.load_slo_file.write_text(BESIDE_SLO)
         return load_ctx
 
     def finish(self, progress: Progress) -> None:
@@ -456,6 +461,14 @@ class LoadBeside:
         if process is not None and process.poll() is None:
             interrupt(process, LOAD_CLEANUP_GRACE_S)
         self.thread.join(timeout=LOAD_CLEANUP_GRACE_S + 15)
+
+
+BESIDE_SLO = """\
+# The load pass ran beside the conformance suite on one machine: whether its last third is slower
+# than its first depends on what the suite was doing then, not on the server, so no trend is judged.
+[trend]
+enabled = false
+"""
 
 
 @dataclass
