@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+from hypothesis import Phase
+
 from strategies.pairwise import Allowed, PairCoverage, pair_coverage
+
+NO_SHRINK = (Phase.generate,)
+"""Hypothesis phases of a covering-array check: each example asks every row and stops at the first
+wrong answer, whose message names the row (request, expected, actual); shrinking would replay dozens
+of requests per attempt (minutes against a faulty server) to simplify values the message already shows."""
 
 
 class PairLedger:

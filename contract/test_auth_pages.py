@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import Phase, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from contract import api, expect
 from contract.client import ApiClient, Reply
-from contract.pair_ledger import PairLedger
+from contract.pair_ledger import NO_SHRINK, PairLedger
 from contract.run_context import RunContext
 from contract.scene import Scene, User
 from contract.test_auth_matrix import _caller, _other_user
@@ -46,11 +46,6 @@ from contract.visibility import item_id, last_page, own_only, page_bounds, stran
 from strategies import audio
 from strategies.pairwise import covering_rows
 from strategies.rhs_colon import TICKS_PER_SECOND, Instant
-
-NO_SHRINK = (Phase.generate,)
-"""Each example asks every row of the covering array and stops at the first wrong answer, which its
-message names (row, request, expected, actual); shrinking would replay dozens of requests per attempt
-(two minutes against a faulty server) to simplify drawn values that the message already shows."""
 
 CHECK_PAGES = "every level, every page and filter"
 CHECK_IDS = "get/download: every level, every id form"

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import Phase, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from contract import api, expect
@@ -51,16 +51,11 @@ from contract.credential_variants import (
     refusals,
     unknown_username,
 )
-from contract.pair_ledger import PairLedger
+from contract.pair_ledger import NO_SHRINK, PairLedger
 from contract.run_context import RunContext
 from contract.scene import Scene, User
 from contract.test_auth_matrix import ALL_OPS, _completed_for, _live_on, harmless_request
 from strategies.pairwise import covering_rows
-
-NO_SHRINK = (Phase.generate,)
-"""Each example asks every row of the covering array and stops at the first wrong answer, which its
-message names (row, request, expected, actual); shrinking would replay dozens of requests per attempt
-(two minutes against a faulty server) to simplify drawn values that the message already shows."""
 
 CHECK_NEAR = "near-miss credentials are 401"
 CHECK_SAME = "a username in another form is that user or none"

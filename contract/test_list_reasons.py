@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from contract import api, expect
 from contract.client import ApiClient
-from contract.pair_ledger import PairLedger
+from contract.pair_ledger import NO_SHRINK, PairLedger
 from strategies.pairwise import covering_rows
 
 CHECK = "400 reason names the invalid parameter in any company"
@@ -86,7 +86,7 @@ def test_list_reasons_in_company(admin: ApiClient, pairs: PairLedger) -> None:
 
     @settings(
         max_examples=1,
-        phases=(Phase.generate,),
+        phases=NO_SHRINK,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),

@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import specs
 from contract import api, expect
 from contract.client import ApiClient, Reply
-from contract.pair_ledger import PairLedger
+from contract.pair_ledger import NO_SHRINK, PairLedger
 from contract.run_context import RunContext
 from contract.scene import Scene
 from contract.schema_checks import model_errors
@@ -223,7 +223,7 @@ def test_uploads_across_pairs(
 
     @settings(
         max_examples=1,
-        phases=(Phase.generate,),
+        phases=NO_SHRINK,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
