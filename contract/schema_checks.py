@@ -59,6 +59,8 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 LITERAL_SEGMENTS = frozenset({"mine", "pause", "resume", "media"})
 DOCUMENTED_SERVER_STATES = {"uploadRecording": {501}, "startRecording": {501, 503}}
 """5xx codes the vendor documents as outcomes of server state (licence 501, no channel 503)."""
+OPTIONAL_BODY_OPERATIONS = frozenset({"startRecording"})
+"""Operations whose request body is optional with a meaning of its own when absent (A-16)."""
 OPTIONAL_BODY_STATUSES = frozenset({409, 429, 501, 503, 504})
 """A-9: the bodies of these answers are optional JSON, so an answer may have none at all."""
 
@@ -237,8 +239,27 @@ def bad_request_fits_request(
     return None
 
 
+def body_may_read_as_none(case: schemathesis.Case, sent: bytes | str | None) -> bool:
+    """A body of whitespace alone, sent to an operation whose body is optional.
+
+    Concrete case: Schemathesis' "random bytes" body ``b"\\x0c"`` on startRecording. JSON calls it
+    invalid, but A-16 makes an *absent* body meaningful ("record my own line"), and readers differ on
+    whether whitespace is a body: .NET's ``char.IsWhiteSpace`` and Python's ``str.isspace`` both skip a
+    form feed. A server that starts the caller's recording on it answered a request it may read as
+    having no body, so the answer is not judged as one to invalid data (it is still judged by the
+    status, schema and server-error checks). Seen as a false alarm in CI, about 1 run in 500 seeds.
+    """
+    if operation_id(case) not in OPTIONAL_BODY_OPERATIONS:
+        return False
+    if isinstance(sent, str):
+        sent = sent.encode("utf-8", "surrogateescape")
+    return sent is None or sent.decode("latin-1").strip() == ""
+
+
 def negative_data_rejected(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
     """Invalid data gets 400 (Schemathesis' predicates for serialization artefacts still apply)."""
+    if body_may_read_as_none(case, getattr(response.request, "body", None)):
+        return None
     return oa_checks.negative_data_rejection(ctx, response, case)
 
 
