@@ -67,6 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "auth), the operationId(s) it exercises, its provenance ('documented' or 'A-n'), whether it sends "
         "writes (skipped in read-only) and what it needs ('emulator', 'lines', 'roles').",
     )
+    config.addinivalue_line(
+        "markers", "recqual_after(test_name): run right after that test when both are selected"
+    )
     if config.getoption("recqual_timeout") <= 0:
         raise pytest.UsageError("--request-timeout must be a positive number of seconds")
     try:
@@ -162,6 +165,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for prop in ("id", "family", "operation", "provenance"):
             item.user_properties.append((f"recqual.{prop}", getattr(spec, prop)))
     _select(config, items)
+    _run_after(items)
+
+
+def _run_after(items: list[pytest.Item]) -> None:
+    """``@pytest.mark.recqual_after("test_name")``: the item runs right after that test when both are
+    selected (a check whose flow is lent to that test's waits reports once that test is done;
+    ``contract/shared_waits.py``). Otherwise the order is untouched."""
+    for item in reversed([i for i in items if i.get_closest_marker("recqual_after") is not None]):
+        marker = item.get_closest_marker("recqual_after")
+        assert marker is not None
+        leader = next((i for i in items if getattr(i, "originalname", i.name) == marker.args[0]), None)
+        if leader is None or items.index(leader) < items.index(item):
+            continue
+        items.remove(item)
+        items.insert(items.index(leader) + 1, item)
 
 
 def _patterns(config: pytest.Config, name: str) -> list[str]:

@@ -10,17 +10,18 @@ so a duration that counts wall-clock time, or restarts at each resume, could hid
 are long enough that it cannot. Both run on a lab's declared standing-call line as on the emulator
 (``/Mine`` is read only when the line's owner can act on it).
 
-Timing: the two checks mostly wait (6.7 s and 4.2 s), so on the emulator the first of them to run
-drives both flows side by side, each on its own fresh line, and waits once (about 7 s instead of 11);
-the other check then reports the outcome its flow had. Each flow sends the same requests in the same
-order and keeps every wait it had (a wait may only grow, while the other flow takes its turn, and
-each bound is taken from the client clock around the actual requests). On a lab they run one after
-the other, as its declared lines may be too few for two at once.
+Timing: the two checks mostly wait (6.7 s and 4.2 s). On the emulator they run as flows inside the
+state machine's sleeps (``contract/shared_waits.py``; the plugin runs them right after it, to report
+what their flows found), each on its own fresh line: about 11 s for the three checks instead of 18.
+Each flow sends the same requests in the same order and keeps every wait it had (a wait may only
+grow, while the machine or the other flow takes its turn, and each bound is taken from the client
+clock around the actual requests). Without the machine they run side by side in the first of them
+to report. On a lab they run one after the other, as its declared lines may be too few for two at
+once, and the machine's lines are held for the whole machine.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,7 @@ from contract.live_model import (
     timed,
 )
 from contract.scene import Scene, User
+from contract.shared_waits import Flow, SharedWaits
 
 BEFORE_PAUSE_S = 2.0
 """Recorded before the pause: longer than the rounding allowance, so a duration that restarts at the
@@ -115,6 +117,7 @@ def read_duration(admin: ApiClient, line: LineModel, rec: str) -> tuple[float, R
     return duration_s(str(item.get("duration", "PT0S"))), listing, sent, now()
 
 
+@pytest.mark.recqual_after("test_live_state_machine")
 @pytest.mark.recqual(
     family="live-state",
     operation=["pauseRecording", "resumeRecording", "listActiveRecordings", "listMyActiveRecordings"],
@@ -176,6 +179,7 @@ def frozen_flow(scene: Scene, admin: ApiClient) -> Iterator[float]:
     mine_is_paused(owner, scene, rec.rec_id, False)
 
 
+@pytest.mark.recqual_after("test_live_state_machine")
 @pytest.mark.recqual(
     family="live-state",
     operation=["startRecording", "pauseRecording", "stopRecording", "listRecordings", "getRecording"],
@@ -231,58 +235,55 @@ def completed_flow(scene: Scene, admin: ApiClient) -> Iterator[float]:
 
 
 # -- sharing the waits --------------------------------------------------------------------------------
-Flow = Callable[[Scene, ApiClient], Iterator[float]]
-FLOWS: dict[str, tuple[str, Flow]] = {
+FLOWS: dict[str, tuple[str, Callable[[Scene, ApiClient], Flow]]] = {
     CHECK_FROZEN: ("test_duration_frozen_while_paused", frozen_flow),
     CHECK_COMPLETED_DURATION: ("test_completed_duration_excludes_paused_time", completed_flow),
 }
 """Each check of this module: its test function and its flow."""
-_SHARED = pytest.StashKey[dict[str, BaseException | None]]()
-"""Outcomes of flows that ran beside another check's, waiting for their own check to report them."""
+_LENT = pytest.StashKey[SharedWaits]()
+"""Flows lent to another check's waits (the state machine's), finished by the first of them to report."""
 _RAN = pytest.StashKey[set[str]]()
 
 
-def run_sharing_waits(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient, check: str) -> None:
-    """Run ``check``'s flow, on the emulator together with the flows of this module's other selected
-    checks that have not run yet; or report the outcome its flow had beside an earlier check."""
+def _flows_not_run(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient) -> dict[str, Flow]:
+    """This module's selected checks that have not run yet, each as a flow (on the emulator only:
+    each flow takes fresh lines; a lab may declare too few for two at once)."""
     session = request.session
-    shared, ran = session.stash.setdefault(_SHARED, {}), session.stash.setdefault(_RAN, set())
-    if check in shared:
-        outcome = shared.pop(check)
-        if outcome is not None:
-            raise outcome
-        return
-    flows = {check: FLOWS[check][1](scene, admin)}
-    if scene.is_emulator:  # fresh lines for each flow; a lab may declare too few for two at once
-        selected = {getattr(item, "originalname", item.name) for item in session.items}
-        for other, (test, flow) in FLOWS.items():
-            if other != check and other not in ran and test in selected:
-                flows[other] = flow(scene, admin)
+    ran = session.stash.setdefault(_RAN, set())
+    selected = {getattr(item, "originalname", item.name) for item in session.items}
+    flows = {
+        check: flow(scene, admin)
+        for check, (test, flow) in FLOWS.items()
+        if check not in ran and test in selected
+    }
     ran.update(flows)
-    outcomes = side_by_side(flows)
-    mine = outcomes.pop(check)
-    shared.update(outcomes)
-    if mine is not None:
-        raise mine
+    return flows
 
 
-def side_by_side(flows: dict[str, Iterator[float]]) -> dict[str, BaseException | None]:
-    """Run generator flows in one thread: always resume the one whose wait ends first, so each waits at
-    least what it asked for. Returns each flow's outcome: ``None``, or the failure (or skip) it raised;
-    a failing flow ends, the others go on."""
-    due = dict.fromkeys(flows, time.monotonic())
-    outcomes: dict[str, BaseException | None] = {}
-    while due:
-        name = min(due, key=due.__getitem__)
-        time.sleep(max(0.0, due[name] - time.monotonic()))
-        try:
-            due[name] = time.monotonic() + next(flows[name])
-            continue
-        except StopIteration:
-            outcomes[name] = None
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # a failure, a TargetError, or pytest's skip/fail outcomes
-            outcomes[name] = exc
-        del due[name]
-    return outcomes
+def lend_to_waits_of(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient) -> SharedWaits | None:
+    """For a check that mostly sleeps (the state machine, which the plugin runs before this module's
+    checks): this module's flows, to be run inside its sleeps (``SharedWaits.sleep``). ``None`` on a
+    lab, or when none of this module's checks is selected."""
+    if not scene.is_emulator:
+        return None
+    flows = _flows_not_run(request, scene, admin)
+    if not flows:
+        return None
+    waits = request.session.stash[_LENT] = SharedWaits(flows)
+    return waits
+
+
+def run_sharing_waits(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient, check: str) -> None:
+    """Report ``check``'s outcome: of its flow lent to another check's waits (finished here if it has
+    not ended), or else run now, on the emulator together with this module's other selected checks."""
+    session = request.session
+    waits = session.stash.get(_LENT, None)
+    if waits is None or check not in waits.names:
+        flows = {check: FLOWS[check][1](scene, admin)}
+        session.stash.setdefault(_RAN, set()).add(check)
+        if scene.is_emulator:
+            flows.update(_flows_not_run(request, scene, admin))
+        waits = session.stash[_LENT] = SharedWaits(flows)
+    outcome = waits.finish()[check]
+    if outcome is not None:
+        raise outcome
