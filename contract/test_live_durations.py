@@ -262,8 +262,9 @@ def _flows_not_run(request: pytest.FixtureRequest, scene: Scene, admin: ApiClien
 
 def lend_to_waits_of(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient) -> SharedWaits | None:
     """For a check that mostly sleeps (the state machine, which the plugin runs before this module's
-    checks): this module's flows, to be run inside its sleeps (``SharedWaits.sleep``). ``None`` on a
-    lab, or when none of this module's checks is selected."""
+    checks): this module's flows, to be run inside its sleeps (``SharedWaits.sleep``) and finished
+    (``SharedWaits.finish``) before that check ends, as the scene hangs up the calls a check placed
+    when it ends. ``None`` on a lab, or when none of this module's checks is selected."""
     if not scene.is_emulator:
         return None
     flows = _flows_not_run(request, scene, admin)

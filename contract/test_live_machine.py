@@ -430,4 +430,6 @@ def test_live_state_machine(
             ),
         )
     finally:
+        if LiveMachine.waits is not None:  # before the scene hangs up this check's calls, theirs too
+            LiveMachine.waits.finish()
         LiveMachine.held, LiveMachine.waits = [], None
