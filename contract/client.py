@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import json as jsonlib
 import shlex
+import ssl
 import threading
 import time
 from collections import Counter, deque
@@ -322,7 +324,7 @@ class ClientConfig:
         """One connection pool per session, shared by all identities (auth is per request)."""
         with self._lock:
             if self._http is None:
-                transport = self.transport or httpx.HTTPTransport(verify=ssl_verify(self.verify), retries=1)
+                transport = self.transport or httpx.HTTPTransport(verify=tls_context(self.verify), retries=1)
                 self._http = httpx.Client(
                     base_url=self.base_url,
                     timeout=httpx.Timeout(self.timeout),
@@ -337,6 +339,15 @@ class ClientConfig:
             if self._http is not None:
                 self._http.close()
                 self._http = None
+
+
+@functools.cache
+def tls_context(verify: bool | str) -> bool | ssl.SSLContext:
+    """One TLS context per setting for the whole session. httpx builds a new one for each transport,
+    loading the CA bundle (~20 ms of CPU), and every race burst opens a transport of its own: about
+    2 s of a quick run went there. An ``SSLContext`` may be shared by connections and threads."""
+    setting = ssl_verify(verify)
+    return httpx.create_ssl_context() if setting is True else setting
 
 
 class ApiClient:
