@@ -8,6 +8,7 @@ prepared by ``requests`` exactly as Schemathesis would send it, then the bytes g
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -51,10 +52,45 @@ def bound_unpaged_list(case: schemathesis.Case) -> None:
         case.query = {**case.query, "pageSize": UNPAGED_BOUND}
 
 
+LINE_FIELDS = ("deviceName", "directoryNumber")
+LINE_WRITES = frozenset(
+    {"startRecording", "stopRecordingByLine", "pauseRecordingsByLine", "resumeRecordingsByLine"}
+)
+FOREIGN_LINE_PREFIX = "RQX"
+
+
+def keep_off_real_lines(case: schemathesis.Case) -> None:
+    """Prefix every generated line name of a live write with ``RQX`` (real servers only).
+
+    Concrete case: the spec's example line is ``1001``, and Hypothesis likes ``0`` and ``1``: sent to a
+    customer's UCX, a generated ``DELETE LiveRecordings?directoryNumber=1001`` would stop somebody's
+    real recording (start and pause by line likewise). ``RQX1001`` is still a string the schema allows,
+    so what the case tests (types, missing or empty fields, the 400 reasons) is unchanged, and no real
+    line is named: such cases meet "line unknown" (400 reason 1). The declared test lines are driven by
+    the checks built for them, not by fuzzing. Empty values (``""``, meaning "not given") are kept.
+    """
+    if operation_id(case) not in LINE_WRITES:
+        return
+    if isinstance(case.query, dict):
+        case.query = {k: _foreign(v) if k in LINE_FIELDS else v for k, v in case.query.items()}
+    if isinstance(case.body, dict):
+        case.body = {k: _foreign(v) if k in LINE_FIELDS else v for k, v in case.body.items()}
+
+
+def _foreign(value: Any) -> Any:
+    if isinstance(value, str) and value and not value.startswith(FOREIGN_LINE_PREFIX):
+        return FOREIGN_LINE_PREFIX + value
+    if isinstance(value, list):  # a query parameter sent twice
+        return [_foreign(v) for v in value]
+    return value
+
+
 def send(case: schemathesis.Case, client: ApiClient, *, bound_lists: bool = False) -> Reply:
-    """Serialise ``case`` as Schemathesis would, send the bytes through ``client``."""
+    """Serialise ``case`` as Schemathesis would, send the bytes through ``client``; on a real server
+    (``bound_lists``) unpaged lists get a page size and live writes name no real line."""
     if bound_lists:
         bound_unpaged_list(case)
+        keep_off_real_lines(case)
     origin = client.config.base_url.rstrip("/")
     kwargs = case.as_transport_kwargs(base_url=origin + base_path(case))
     for key in ("auth", "timeout", "verify", "allow_redirects", "cert", "proxies", "stream"):

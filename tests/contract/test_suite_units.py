@@ -24,7 +24,7 @@ from contract.schema_checks import (
     body_may_read_as_none,
     path_value_reroutes,
 )
-from contract.schema_transport import wire_url
+from contract.schema_transport import keep_off_real_lines, wire_url
 from contract.spec_provenance import load, response_provenance
 
 
@@ -248,3 +248,20 @@ def test_the_optional_body_operations_are_the_specs() -> None:
         if isinstance(operation, dict) and operation.get("requestBody", {}).get("required") is False
     }
     assert optional == OPTIONAL_BODY_OPERATIONS
+
+
+def test_live_writes_generated_for_a_real_server_name_no_real_line() -> None:
+    """The spec's example line ``1001`` (and Hypothesis' favourite ``0``) could be a customer's real
+    line: on a real server a generated stop/pause/resume by line or start names ``RQX...`` instead."""
+    stop = _operation_case("stopRecordingByLine")
+    stop.query = {"deviceName": "SEP0123456789AB", "directoryNumber": "1001"}
+    keep_off_real_lines(stop)
+    assert stop.query == {"deviceName": "RQXSEP0123456789AB", "directoryNumber": "RQX1001"}
+    start = _operation_case("startRecording")
+    start.body = {"deviceName": "", "directoryNumber": "0", "mode": 1}
+    keep_off_real_lines(start)
+    assert start.body == {"deviceName": "", "directoryNumber": "RQX0", "mode": 1}
+    listing = _operation_case("listActiveRecordings")  # a read names what it likes
+    listing.query = {"directoryNumber": "1001"}
+    keep_off_real_lines(listing)
+    assert listing.query == {"directoryNumber": "1001"}
