@@ -251,9 +251,9 @@ def body_may_read_as_none(case: schemathesis.Case, sent: bytes | str | None) -> 
     """
     if operation_id(case) not in OPTIONAL_BODY_OPERATIONS:
         return False
-    if isinstance(sent, str):
-        sent = sent.encode("utf-8", "surrogateescape")
-    return sent is None or sent.decode("latin-1").strip() == ""
+    if sent is None:
+        return True
+    return (sent if isinstance(sent, str) else sent.decode("latin-1")).strip() == ""
 
 
 def negative_data_rejected(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:

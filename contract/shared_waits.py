@@ -15,6 +15,7 @@ reported by its own check.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
@@ -26,8 +27,7 @@ class SharedWaits:
 
     def __init__(self, flows: dict[str, Flow]) -> None:
         self._flows = dict(flows)
-        now = time.monotonic()
-        self._due = dict.fromkeys(self._flows, now)
+        self._due = dict.fromkeys(self._flows, time.monotonic())
         self.outcomes: dict[str, BaseException | None] = {}
 
     @property
@@ -37,21 +37,22 @@ class SharedWaits:
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` (at least), running the flows' steps that fall due meanwhile."""
         until = time.monotonic() + seconds
-        while True:
-            soonest = min(self._due.values(), default=None)
-            if soonest is None or soonest >= until:
-                time.sleep(max(0.0, until - time.monotonic()))
-                return
-            time.sleep(max(0.0, soonest - time.monotonic()))
-            self._step(min(self._due, key=self._due.__getitem__))
+        self._run_until(until)
+        time.sleep(max(0.0, until - time.monotonic()))
 
     def finish(self) -> dict[str, BaseException | None]:
         """Run every flow to its end (each waiting at least what it asked for); their outcomes."""
+        self._run_until(math.inf)
+        return self.outcomes
+
+    def _run_until(self, until: float) -> None:
+        """Run each flow's next step when its wait ends, as long as one ends before ``until``."""
         while self._due:
             name = min(self._due, key=self._due.__getitem__)
+            if self._due[name] >= until:
+                return
             time.sleep(max(0.0, self._due[name] - time.monotonic()))
             self._step(name)
-        return self.outcomes
 
     def _step(self, name: str) -> None:
         try:

@@ -246,8 +246,8 @@ _RAN = pytest.StashKey[set[str]]()
 
 
 def _flows_not_run(request: pytest.FixtureRequest, scene: Scene, admin: ApiClient) -> dict[str, Flow]:
-    """This module's selected checks that have not run yet, each as a flow (on the emulator only:
-    each flow takes fresh lines; a lab may declare too few for two at once)."""
+    """This module's selected checks that have not run yet, each as a flow, marked as run. Several at
+    once only on the emulator (each flow takes fresh lines; a lab may declare too few for two)."""
     session = request.session
     ran = session.stash.setdefault(_RAN, set())
     selected = {getattr(item, "originalname", item.name) for item in session.items}

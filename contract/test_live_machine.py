@@ -78,8 +78,9 @@ class LiveMachine(RuleBasedStateMachine):
     scene: ClassVar[Scene]
     admin: ClassVar[ApiClient]
     held: ClassVar[list[Held]] = []
-    waits: ClassVar[SharedWaits | None] = None
     """A lab's lines for the whole check (empty on the emulator: every example makes its own)."""
+    waits: ClassVar[SharedWaits | None] = None
+    """Flows that run inside this machine's sleeps (the A-8 duration checks, emulator only)."""
     recordings = Bundle("recordings")
 
     def __init__(self) -> None:
