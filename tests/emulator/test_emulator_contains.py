@@ -42,6 +42,15 @@ def _escape(needle: str) -> str:
     return needle.replace("\\", "\\\\").replace(";", "\\;")
 
 
+def _store(admin, emu, remote: str) -> str:
+    """Upload one recording whose far end is ``remote``; its id."""
+    r = admin.post(
+        RECORDINGS, files=upload_files(metadata(remoteParty={"phoneNumber": remote}), emu.small_mp3)
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
 def test_contains_matches_python_substrings(emu):
     rng = random.Random(20251128)
     remotes = []
@@ -51,13 +60,7 @@ def test_contains_matches_python_substrings(emu):
             parts.insert(rng.randrange(len(parts)), rng.choice(FTS_WORDS))
         remotes.append("".join(parts))
     admin = emu.client()
-    ids = {}
-    for remote in remotes:
-        r = admin.post(
-            RECORDINGS, files=upload_files(metadata(remoteParty={"phoneNumber": remote}), emu.small_mp3)
-        )
-        assert r.status_code == 201, r.text
-        ids[r.json()["id"]] = remote
+    ids = {_store(admin, emu, remote): remote for remote in remotes}
     needles = set()
     for remote in remotes:
         for _ in range(3):
@@ -82,10 +85,7 @@ def test_contains_matches_python_substrings(emu):
     # Recordings stored after the first searches must be found too (the emulator indexes lazily).
     for remote in remotes[:6]:
         later = remote.upper() + "-later"
-        r = admin.post(
-            RECORDINGS, files=upload_files(metadata(remoteParty={"phoneNumber": later}), emu.small_mp3)
-        )
-        ids[r.json()["id"]] = later
+        ids[_store(admin, emu, later)] = later
     needles.add("-later")
     assert check_all() > 40
 
@@ -95,13 +95,7 @@ def test_like_wildcards_are_literal(emu):
     wildcards or escapes of a pattern language (the RHS-Colon grammar has no wildcards)."""
     remotes = ["a_b", "a%b", "axb", "ab", "a\\b", "a\\_b", "x%"]
     admin = emu.client()
-    ids = {}
-    for remote in remotes:
-        r = admin.post(
-            RECORDINGS, files=upload_files(metadata(remoteParty={"phoneNumber": remote}), emu.small_mp3)
-        )
-        assert r.status_code == 201, r.text
-        ids[r.json()["id"]] = remote
+    ids = {_store(admin, emu, remote): remote for remote in remotes}
     for needle in ["_", "%", "a_b", "a%b", "a%", "%b", "\\", "\\_", "a\\b"]:
         r = admin.get(RECORDINGS, params={"remoteParty": "contains:" + _escape(needle)})
         assert r.status_code == 200, (needle, r.text)

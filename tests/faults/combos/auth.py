@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import specs
+
 from ..behaviours import Behaviour
 from ..directory import ADMIN, Account
 from ..fault import Fault, combination
@@ -161,20 +163,7 @@ class _PasswordRule(Behaviour):
         return self.report(correct, await px.as_account(req, account))
 
 
-LIVE_OPS = frozenset(
-    {
-        "listActiveRecordings",
-        "listMyActiveRecordings",
-        "startRecording",
-        "stopRecordingByLine",
-        "stopRecording",
-        "stopMyRecording",
-        "pauseRecording",
-        "resumeRecording",
-        "pauseRecordingsByLine",
-        "resumeRecordingsByLine",
-    }
-)
+LIVE_OPS = frozenset(specs.operation_ids(specs.LIVE_RECORDINGS))
 
 
 class LivePasswordIgnoresCase(_PasswordRule):

@@ -333,13 +333,17 @@ class LeakOnOverlap(Behaviour):
         if self.inflight > 1:
             self.leaked += 1
         try:
-            delay = min(self.CAP_S, self.leaked * self.STEP_S)
-            if delay >= 0.001:
-                self.fired += 1
-                await asyncio.sleep(delay)
-            return await px.forward(req)
+            return await self.serve(req, px)
         finally:
             self.inflight -= 1
+
+    async def serve(self, req: Req, px: Px) -> Resp:
+        """One API request, with ``leaked`` handles already counted (this one included)."""
+        delay = min(self.CAP_S, self.leaked * self.STEP_S)
+        if delay >= 0.001:
+            self.fired += 1
+            await asyncio.sleep(delay)
+        return await px.forward(req)
 
 
 class ErrorsAfterLeak(LeakOnOverlap):
@@ -349,20 +353,12 @@ class ErrorsAfterLeak(LeakOnOverlap):
 
     FREE = 400
 
-    async def handle(self, req: Req, px: Px) -> Resp:
-        if req.op is None:
-            return await px.forward(req)
-        self.inflight += 1
-        if self.inflight > 1:
-            self.leaked += 1
-        try:
-            over = self.leaked - self.FREE
-            if over > 0 and self.leaked % 100 < min(50, over // 20):
-                self.fired += 1
-                return Resp.of_json(500, {"message": "no connection available in the pool"})
-            return await px.forward(req)
-        finally:
-            self.inflight -= 1
+    async def serve(self, req: Req, px: Px) -> Resp:
+        over = self.leaked - self.FREE
+        if over > 0 and self.leaked % 100 < min(50, over // 20):
+            self.fired += 1
+            return Resp.of_json(500, {"message": "no connection available in the pool"})
+        return await px.forward(req)
 
 
 def _make(cls: Callable[[], Behaviour]) -> Callable[[], Behaviour]:
