@@ -476,7 +476,7 @@ def _json_schema(node: Any) -> Any:
 
 @functools.lru_cache(maxsize=16)
 def _model_validator(spec_path: str, component: str) -> Any:
-    import jsonschema  # type: ignore[import-untyped]  # a Schemathesis dependency, no stubs here
+    import jsonschema  # type: ignore[import-untyped]  # declared in pyproject.toml; no stubs here
 
     components = _json_schema(load(spec_path).get("components", {}))
     root = {"$ref": f"#/components/schemas/{component}", "components": components}
