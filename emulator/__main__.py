@@ -30,6 +30,7 @@ import uvicorn
 from emulator.app import create_app
 from emulator.auth import UserExistsError, UserSetupError
 from emulator.connection_guard import GuardedHttpToolsProtocol
+from emulator.lean_logging import lighten_log_records
 from emulator.site import Site, SiteError, load_site
 
 
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
             flush=True,
         )
+    lighten_log_records()
     uvicorn.run(
         app,
         host=args.host,

@@ -33,9 +33,11 @@ host (http.sys), where it has one, and well-known server defaults where it has n
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from emulator.coalescing_transport import CoalescingTransport
 
 MAX_HEAD_BYTES = 16 * 1024
 MAX_HEADERS = 100
@@ -74,7 +76,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # connection events
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # uvicorn writes an answer's head and body separately: gathered, they leave in one system call
+        super().connection_made(cast(asyncio.Transport, CoalescingTransport(transport, self.loop)))
         self._head_started = self.loop.time()
         self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_deadline_passed)
 
