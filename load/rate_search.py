@@ -178,9 +178,12 @@ class RateSearch:
 
     def report(self) -> dict[str, Any]:
         """The capacity section of summary.json."""
-        breaking = next((s for s in self.steps if not s.held and not s.partial), None)
-        cpu = breaking.generator_cpu if breaking is not None else None
-        generator_bound = cpu is not None and cpu >= GENERATOR_BUSY
+        # The steps that set the answer's upper end: every try of the lowest broken rate. The first
+        # break of a ramp is often retried and a later bisection breaks lower, so the first broken step
+        # is the wrong one to ask (a run at 97 % of a core was once reported as not generator-bound).
+        breaking = [s for s in self.steps if s.rate == self.broken and not s.held and not s.partial]
+        cpus = [s.generator_cpu for s in breaking if s.generator_cpu is not None]
+        generator_bound = bool(cpus) and max(cpus) >= GENERATOR_BUSY
         return {
             "model": "open",
             "p99_limit_ms": self.limits.p99_ms,

@@ -14,6 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import xml.etree.ElementTree as ET
 
@@ -74,6 +75,21 @@ def test_one_stall_does_not_end_the_ramp() -> None:
             stalled, window = True, Measured(4.0, 200, 0, p99_intended_ms=2100)
         search.record(rate, 0.0, window)
     assert stalled and search.report()["highest_rate"] >= 320.0
+
+
+def test_generator_bound_is_judged_at_the_lowest_broken_rate() -> None:
+    """The ramp's first break (a quiet generator) is not the step that bounds the answer."""
+    limit, plan = 500.0, SearchPlan(start_rate=20.0, factor=2.0, refine=2)
+    search, measure = RateSearch(plan, LIMITS), _model_server(limit)
+    while (rate := search.next_rate()) is not None:
+        busy = 97.0 if rate < 640 else 40.0  # busy only below the ramp's first break
+        search.record(rate, 0.0, dataclasses.replace(measure(rate), generator_cpu=busy))
+    report = search.report()
+    first_break = next(step for step in report["steps"] if not step["held"])
+    assert first_break["rate"] == 640 and first_break["generator_cpu"] == 40.0
+    assert report["lowest_broken_rate"] < 640 and report["generator_bound"] is True
+    quiet = _search(limit, plan)  # no CPU figures at all: never generator-bound
+    assert quiet.report()["generator_bound"] is False
 
 
 def test_a_ceiling_ends_the_search_where_it_holds() -> None:
