@@ -30,7 +30,7 @@ from locust import task
 from load import audio
 from load import operations as ops
 from load.filters import QueryMix
-from load.locustlib.base import Invalid, RecqualUser, audio_mpeg, has_id, recording_page
+from load.locustlib.base import Invalid, RecqualUser, audio_mpeg, has_id, page_length, recording_page
 from load.locustlib.state import RunState, log
 
 SAMPLE = f"?{urlencode({'page': 0, 'pageSize': 100})}"
@@ -38,9 +38,9 @@ SAMPLE = f"?{urlencode({'page': 0, 'pageSize': 100})}"
 
 def page_of(size: int | None):
     def check(resp) -> None:
-        body = recording_page(resp)
-        if size is not None and len(body["recordings"]) > size:
-            raise Invalid(f"page holds {len(body['recordings'])} items, pageSize is {size}")
+        length = page_length(resp)
+        if size is not None and length > size:
+            raise Invalid(f"page holds {length} items, pageSize is {size}")
 
     return {200: check}
 

@@ -43,6 +43,7 @@ from locust.exception import StopUser
 from locust.stats import RequestStats, StatsError
 
 from load import tls
+from load.answer_json import quick_page_length
 from load.locustlib import hooks  # noqa: F401  (registers the run's event listeners)
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
@@ -97,6 +98,12 @@ def recording_page(resp) -> dict:
     ):
         raise Invalid("body lacks totalCount/recordings")
     return body
+
+
+def page_length(resp) -> int:
+    """Items on a listRecordings 200 page, checked as :func:`recording_page` checks it (quickly)."""
+    length = quick_page_length(resp.content)
+    return len(recording_page(resp)["recordings"]) if length is None else length
 
 
 def has_id(resp) -> None:

@@ -17,8 +17,11 @@ import sys
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from load import slo, summary, tls
+from load.answer_json import quick_page_length
 from load.lines import Line, lab_lines, partition
 from load.redaction import REDACTED, Redactor, run_secrets
 from load.runner import REPO_ROOT, UsageError, build_commands, parse_run_time, sweep_run_dir
@@ -280,3 +283,67 @@ def test_the_sweep_keeps_json_json_and_says_what_it_changed(tmp_path):
 def test_without_l10_the_emulator_admin_is_a_secret_too():
     config = resolve(target="http://h:1", env={})
     assert base64.b64encode(b"admin:admin").decode() in run_secrets(config)
+
+
+
+def _stdlib_page_length(body: bytes) -> int | None:
+    """What the reads check decided before the quick reading: the page's length, or None (a failure)."""
+    try:
+        page = json.loads(body)
+    except ValueError:
+        return None
+    if (
+        not isinstance(page, dict)
+        or not isinstance(page.get("totalCount"), int)
+        or not isinstance(page.get("recordings"), list)
+    ):
+        return None
+    return len(page["recordings"])
+
+
+PAGES = [
+    b'{"totalCount": 2, "recordings": [{"id": "a"}, {"id": "b"}], "extra": null}',
+    b'{"totalCount": 123456789012345678901234567890, "recordings": []}',  # past 64 bits: still an int
+    b'{"totalCount": true, "recordings": []}',  # a bool is an int to Python: the old check let it pass
+    b'{"totalCount": 2.0, "recordings": []}',
+    b'{"totalCount": 1, "recordings": [NaN]}',  # not JSON, but the standard library reads it
+    b'{"totalCount": 1, "recordings": [{"a": tru}]}',  # bad syntax inside an item
+    b'{"totalCount": 1, "recordings": {}}',
+    b'{"recordings": []}',
+    b'\xef\xbb\xbf{"totalCount": 0, "recordings": []}',  # a UTF-8 byte-order mark
+    b'{"totalCount": 0, "recordings": ["\xff"]}',  # not UTF-8
+    b"",
+    b"[]",
+    b'{"totalCount": 0, "recordings": []} trailing',
+]
+
+
+@pytest.mark.parametrize("body", PAGES)
+def test_the_quick_page_reading_never_disagrees_with_the_standard_library(body):
+    quick = quick_page_length(body)
+    assert quick is None or quick == _stdlib_page_length(body)
+    assert (quick if quick is not None else _stdlib_page_length(body)) == _stdlib_page_length(body)
+
+
+def test_the_quick_page_reading_reads_a_well_formed_page():
+    page = {"totalCount": 250, "recordings": [{"id": str(n), "duration": "PT1S"} for n in range(100)]}
+    assert quick_page_length(json.dumps(page).encode()) == 100
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    total=st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(), st.text(max_size=3)),
+    recordings=st.one_of(st.lists(_JSON, max_size=4), _JSON),
+    cut=st.integers(min_value=0, max_value=4),
+)
+def test_any_json_page_reads_the_same_quickly(total, recordings, cut):
+    body = json.dumps({"totalCount": total, "recordings": recordings}).encode()
+    body = body[: len(body) - cut]  # and some truncated ones
+    quick = quick_page_length(body)
+    assert quick is None or quick == _stdlib_page_length(body)
