@@ -6,8 +6,10 @@ off, retention, preloaded recordings, users, standing calls); ``--no-control-pla
 them the emulator is exactly the plain one.
 
 Runs on uvicorn with uvloop and httptools (about 4x the req/s of the defaults on one core), through
-``emulator.connection_guard`` (request-head limits and read deadlines). The access log writes one line
-per request; it never includes headers, so credentials are not logged.
+``emulator.connection_guard`` (request-head limits and read deadlines), which also sends each answer in
+one write (``emulator.coalescing_transport``). The access log writes one line per request; it never
+includes headers, so credentials are not logged, and its records skip the caller, thread and process
+lookups no line prints (``emulator.lean_logging``).
 
 ``--exit-with-parent [PID]``: the emulator shuts down when its parent process (or PID) is gone, so a
 launcher killed with SIGKILL cannot leave it holding its port and database.
