@@ -27,11 +27,14 @@ machine the rate follows whatever CPU share the process got; the CPU ratio is th
 The bare target's CPU share is printed too: near 100 % of a core it, not the generator, would be
 the limit.
 
+Each rep runs both sides back to back, in the order raw, recqual in even reps and recqual, raw in odd
+ones (ABBA), so a drift of the machine's speed through the benchmark cancels out over two reps.
+
 Bounded: 127.0.0.1 only, ``--seconds`` per long run (default 8), ``--users`` (default 30, enough
 requests in flight for the generator to be the limit; races round it to a multiple of 3), ``--reps``
-alternations (default 2).
+alternations (default 4).
 
-    python benchmarks/bench_load.py [--seconds 8] [--users 30] [--reps 2] [--scenario races ...]
+    python benchmarks/bench_load.py [--seconds 8] [--users 30] [--reps 4] [--scenario races ...]
 """
 
 from __future__ import annotations
@@ -574,8 +577,12 @@ def measure(scenario: str, target: str, users: int, seconds: int, reps: int, wor
     """Alternate raw and recqual, each a short and a long run; one summary line for the scenario."""
     sides = {"raw": Side(), "recqual": Side()}
     bare_share = 0.0
+    order = (("raw", run_raw), ("recqual", run_recqual))
     for rep in range(reps):
-        for name, fn in (("raw", run_raw), ("recqual", run_recqual)):
+        # ABBA: raw first in even reps, recqual first in odd ones, so that a machine getting slower (or
+        # faster) through the benchmark, as this project's does after a minute of load, weighs on both
+        # sides alike instead of always on the side that runs second
+        for name, fn in order if rep % 2 == 0 else order[::-1]:
             short = fn(scenario, target, users, SHORT_S, work / f"{scenario}-{name}-{rep}-short")
             cpu0, t0 = process_cpu(bare), time.monotonic()
             long = fn(scenario, target, users, seconds, work / f"{scenario}-{name}-{rep}")
@@ -603,7 +610,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--users", type=int, default=30)
-    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=4)
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default: all")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
