@@ -207,8 +207,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if remaining > 0:
             self._body_timer = self.loop.call_later(remaining, self._body_deadline_passed)
             return
-        self.logger.info("Closed %s: request body slower than %d bytes/s", _peer(self.client),
-                         BODY_MIN_RATE)
+        self.logger.info("Closed %s: request body slower than %d bytes/s", _peer(self.client), BODY_MIN_RATE)
         self.transport.close()
 
 

@@ -164,8 +164,12 @@ def _load_cases(load: Mapping[str, Any]) -> list[ET.Element]:
             cases.append(_gate_case(scenario, gate))
         if section.get("exit_code") not in (0, 1) or not gates:
             case = _case(f"load.slo.{scenario}", "run")
-            ET.SubElement(case, "error", message=f"the {scenario} scenario did not complete (exit code "
-                          f"{section.get('exit_code')}); see {section.get('report_dir')}")
+            ET.SubElement(
+                case,
+                "error",
+                message=f"the {scenario} scenario did not complete (exit code "
+                f"{section.get('exit_code')}); see {section.get('report_dir')}",
+            )
             cases.append(case)
     return cases
 

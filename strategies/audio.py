@@ -268,8 +268,13 @@ def _wav_with_format(code: int, bits: int) -> bytes:
     return _riff([(b"fmt ", fmt), (b"fact", struct.pack("<I", frames)), (b"data", data)])
 
 
-_REFUSED_CODES = ((3, 32, "IEEE float"), (0x55, 16, "MPEG layer 3 inside WAV"), (2, 4, "Microsoft ADPCM"),
-                  (0x11, 4, "IMA ADPCM"), (0x31, 8, "GSM 6.10"))
+_REFUSED_CODES = (
+    (3, 32, "IEEE float"),
+    (0x55, 16, "MPEG layer 3 inside WAV"),
+    (2, 4, "Microsoft ADPCM"),
+    (0x11, 4, "IMA ADPCM"),
+    (0x31, 8, "GSM 6.10"),
+)
 _UNSUPPORTED_TYPES = ("audio/ogg", "audio/flac", "text/plain", "video/mp4")
 
 
@@ -285,8 +290,17 @@ def invalid_audio(draw: st.DrawFn) -> InvalidAudio:
     """Attachments to refuse (400 reason 2): truncated WAV headers, refused WAV format codes, noise,
     WAV and MP3 under each other's type, an empty file, types outside §2.2."""
     how = draw(
-        st.sampled_from(("truncated", "format-code", "noise-as-mp3", "wav-as-mp3", "mp3-as-wav", "empty",
-                         "unsupported-type"))
+        st.sampled_from(
+            (
+                "truncated",
+                "format-code",
+                "noise-as-mp3",
+                "wav-as-mp3",
+                "mp3-as-wav",
+                "empty",
+                "unsupported-type",
+            )
+        )
     )
     wav_type = draw(st.sampled_from(WAV_CONTENT_TYPES))
     if how == "truncated":

@@ -112,4 +112,3 @@ class Arena:
         if len(group.members) == group.parties:
             group.ready.set()
         return group, len(group.members) == 1
-

@@ -285,7 +285,6 @@ def test_without_l10_the_emulator_admin_is_a_secret_too():
     assert base64.b64encode(b"admin:admin").decode() in run_secrets(config)
 
 
-
 def _stdlib_page_length(body: bytes) -> int | None:
     """What the reads check decided before the quick reading: the page's length, or None (a failure)."""
     try:

@@ -116,8 +116,14 @@ def test_every_accepted_type_and_encoding_is_generated():
 
     seen = set()
 
-    @hsettings(max_examples=300, database=None, deadline=None, phases=[Phase.generate], derandomize=True,
-               suppress_health_check=list(HealthCheck))
+    @hsettings(
+        max_examples=300,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(audio_files())
     def collect(f):
         seen.add((f.kind, f.content_type))

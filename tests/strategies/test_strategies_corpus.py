@@ -89,8 +89,9 @@ def as_sets(groups: list[list[CorpusRecording]]) -> list[frozenset[int]]:
 @settings(max_examples=60, deadline=None)
 @given(small_corpora, st.data())
 def test_select_agrees_with_the_brute_force_reading(corpus, data):
-    params = dict(data.draw(st.lists(st.one_of(filters_for(corpus), plain_filters_for(corpus)),
-                                     min_size=1, max_size=3)))
+    params = dict(
+        data.draw(st.lists(st.one_of(filters_for(corpus), plain_filters_for(corpus)), min_size=1, max_size=3))
+    )
     result = select(corpus, params)
     assert [order_key(r) for r in result] == sorted(order_key(r) for r in result)
     assert as_sets(tie_groups(result)) == as_sets(brute_select(corpus, params))

@@ -76,8 +76,13 @@ ANCHORS = (
 
 def datetime_classes(f: DatetimeFilter) -> Iterable[str]:
     yield f"op:{f.op}"
-    for name, delta in (("at", 0), ("minus-tick", -1), ("plus-tick", 1), ("minus-second", -SECOND),
-                        ("plus-second", SECOND)):
+    for name, delta in (
+        ("at", 0),
+        ("minus-tick", -1),
+        ("plus-tick", 1),
+        ("minus-second", -SECOND),
+        ("plus-second", SECOND),
+    ):
         if f.value - delta in ANCHORS:  # the lower (or only) bound: `between` shapes move the upper one
             yield f"bound:{name}"
     if f.op == "between":
@@ -111,7 +116,12 @@ def test_datetime_filter_corners_are_common():
         *(f"op:{op}" for op in ("equals", "before", "after", "between")),
         *(f"bound:{n}" for n in ("at", "minus-tick", "plus-tick", "minus-second", "plus-second")),
         *(f"between:{s}" for s in ("equal", "reversed", "one-tick", "ordered")),
-        "zone:not-Z", "zone:none", "zone:fractional-hour", "digits:seven", "digits:fewer", "equals:bare",
+        "zone:not-Z",
+        "zone:none",
+        "zone:fractional-hour",
+        "digits:seven",
+        "digits:fewer",
+        "equals:bare",
     ]
     assert_every_class_common(values, counts, expected)
 
@@ -119,8 +129,14 @@ def test_datetime_filter_corners_are_common():
 def test_datetime_filters_without_anchors_still_cover_operators_and_formats():
     values = draw_many(datetime_filters(), 400)
     counts = shares(values, lambda f: (c for c in datetime_classes(f) if not c.startswith("bound:")))
-    expected = [*(f"op:{op}" for op in ("equals", "before", "after", "between")),
-                "zone:not-Z", "zone:none", "digits:seven", "digits:fewer", "equals:bare"]
+    expected = [
+        *(f"op:{op}" for op in ("equals", "before", "after", "between")),
+        "zone:not-Z",
+        "zone:none",
+        "digits:seven",
+        "digits:fewer",
+        "equals:bare",
+    ]
     assert_every_class_common(values, counts, expected)
 
 
@@ -152,9 +168,21 @@ def string_classes(f: StringFilter) -> Iterable[str]:
 def test_string_filter_corners_are_common():
     values = draw_many(string_filters(), 500)
     counts = shares(values, string_classes)
-    expected = ["op:equals", "op:contains", "equals:bare", "semicolon", "backslash", "backslash-semicolon",
-                "double-backslash", "trailing-backslash", "colon", "operator-prefix", "space", "non-ascii",
-                "url-reserved"]
+    expected = [
+        "op:equals",
+        "op:contains",
+        "equals:bare",
+        "semicolon",
+        "backslash",
+        "backslash-semicolon",
+        "double-backslash",
+        "trailing-backslash",
+        "colon",
+        "operator-prefix",
+        "space",
+        "non-ascii",
+        "url-reserved",
+    ]
     assert_every_class_common(values, counts, expected)
 
 
@@ -175,8 +203,11 @@ def test_string_filters_around_values_hit_match_and_miss():
             yield "proper-substring"
 
     counts = shares(values, classes)
-    assert_every_class_common(values, counts, ["selects-some", "selects-none", "strict-subset",
-                                               "recased-whole-value", "proper-substring"])
+    assert_every_class_common(
+        values,
+        counts,
+        ["selects-some", "selects-none", "strict-subset", "recased-whole-value", "proper-substring"],
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -195,17 +226,37 @@ def malformed_classes(bad) -> Iterable[str]:
 def test_malformed_rules_and_shapes_are_common():
     dt = draw_many(malformed_filters("datetime"), 400)
     counts = shares(dt, malformed_classes)
-    assert_every_class_common(dt, counts, [
-        *(f"rule:datetime:{r}" for r in ("unknown-operator", "bad-datetime", "empty-operand",
-                                         "between-separators", "backslash-in-datetime")),
-        "shape:overlong", "shape:control", "shape:injection",
-    ])
+    assert_every_class_common(
+        dt,
+        counts,
+        [
+            *(
+                f"rule:datetime:{r}"
+                for r in (
+                    "unknown-operator",
+                    "bad-datetime",
+                    "empty-operand",
+                    "between-separators",
+                    "backslash-in-datetime",
+                )
+            ),
+            "shape:overlong",
+            "shape:control",
+            "shape:injection",
+        ],
+    )
     s = draw_many(malformed_filters("string"), 400)
     counts = shares(s, malformed_classes)
-    assert_every_class_common(s, counts, [
-        *(f"rule:string:{r}" for r in ("unescaped-semicolon", "dangling-backslash", "bad-escape")),
-        "shape:overlong", "shape:control", "shape:injection",
-    ])
+    assert_every_class_common(
+        s,
+        counts,
+        [
+            *(f"rule:string:{r}" for r in ("unescaped-semicolon", "dangling-backslash", "bad-escape")),
+            "shape:overlong",
+            "shape:control",
+            "shape:injection",
+        ],
+    )
     # An empty string operand has exactly three texts, and Hypothesis never repeats an example, so a
     # share is meaningless here: all three must occur instead.
     assert {b.text for b in s if b.rule == "empty-operand"} == {"", "equals:", "contains:"}
@@ -256,10 +307,21 @@ def test_corpora_cluster_at_boundaries():
     values = draw_many(corpora(base=BASE), 60)
     counts = shares(values, corpus_classes)
     assert len(values) >= 50
-    rare = {k: counts[k] / len(values) for k in ("equal-starts", "one-tick-neighbours", "same-second",
-                                                 "mixed-offsets", "shared-substring", "escapes", "colon",
-                                                 "case-variants", "equal-ends")
-            if counts[k] / len(values) < 0.1}
+    rare = {
+        k: counts[k] / len(values)
+        for k in (
+            "equal-starts",
+            "one-tick-neighbours",
+            "same-second",
+            "mixed-offsets",
+            "shared-substring",
+            "escapes",
+            "colon",
+            "case-variants",
+            "equal-ends",
+        )
+        if counts[k] / len(values) < 0.1
+    }
     assert not rare, rare
 
 

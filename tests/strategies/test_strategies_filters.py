@@ -65,8 +65,24 @@ def test_safe_alphabets_pass_every_exclusion():
 
 @pytest.mark.parametrize(
     "char",
-    ["İ", "ß", "ς", "ı", "\u212a", "\uab70", "Ａ", "ア", "æ", "ﬁ", "\u00ad", "\u0301", "😀", "\u00a0", "٣",
-     "\x07"],
+    [
+        "İ",
+        "ß",
+        "ς",
+        "ı",
+        "\u212a",
+        "\uab70",
+        "Ａ",
+        "ア",
+        "æ",
+        "ﬁ",
+        "\u00ad",
+        "\u0301",
+        "😀",
+        "\u00a0",
+        "٣",
+        "\x07",
+    ],
 )
 def test_ambiguous_characters_are_excluded(char):
     assert not is_oracle_safe_char(char)

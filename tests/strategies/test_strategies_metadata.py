@@ -42,8 +42,14 @@ CALL_SETUP = validator(EMULATOR_CONTROL, "CallSetup")
 def collect(strategy, n: int) -> list:
     seen: list = []
 
-    @settings(max_examples=n, database=None, deadline=None, phases=[Phase.generate], derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def run(x):
         seen.append(x)
@@ -135,8 +141,15 @@ def test_call_setups_are_valid_bodies(body):
 
 
 @settings(max_examples=30, deadline=None)
-@given(call_setups(device_name="SEP00112233AABB", directory_number="1001", username="op1",
-                   monitorable=True, auto_record=False))
+@given(
+    call_setups(
+        device_name="SEP00112233AABB",
+        directory_number="1001",
+        username="op1",
+        monitorable=True,
+        auto_record=False,
+    )
+)
 def test_pinned_call_setup_fields_are_always_sent(body):
     assert body["deviceName"] == "SEP00112233AABB" and body["directoryNumber"] == "1001"
     assert (body["username"], body["monitorable"], body["autoRecord"]) == ("op1", True, False)

@@ -111,8 +111,10 @@ def test_vendor_live_recording_timestamp_parses():
 def test_reversed_and_equal_between_select_nothing_without_error():
     """A-14: T1 >= T2 is a valid filter that matches nothing."""
     t = at("2018-11-01T00:00:00Z")
-    for text in ("between:2018-11-02T00:00:00Z;2018-11-01T00:00:00Z",
-                 "between:2018-11-01T00:00:00Z;2018-11-01T00:00:00Z"):
+    for text in (
+        "between:2018-11-02T00:00:00Z;2018-11-01T00:00:00Z",
+        "between:2018-11-01T00:00:00Z;2018-11-01T00:00:00Z",
+    ):
         f = parse(text, "datetime")
         assert f.is_empty_range
         assert not any(matches(f, t + d) for d in (-TICKS_PER_SECOND, -1, 0, 1, 24 * 3600 * TICKS_PER_SECOND))
@@ -124,8 +126,11 @@ def test_reversed_and_equal_between_select_nothing_without_error():
         ("lt:2023-01-01T00:00:00Z", "datetime", "unknown-operator"),
         ("2023-13-01T00:00:00Z", "datetime", "bad-datetime"),
         ("between:2023-01-01T00:00:00Z", "datetime", "between-separators"),
-        ("between:2023-01-01T00:00:00Z;2023-01-02T00:00:00Z;2023-01-03T00:00:00Z", "datetime",
-         "between-separators"),
+        (
+            "between:2023-01-01T00:00:00Z;2023-01-02T00:00:00Z;2023-01-03T00:00:00Z",
+            "datetime",
+            "between-separators",
+        ),
         ("a;b", "string", "unescaped-semicolon"),
         ("a\\b", "string", "bad-escape"),
         ("ab\\", "string", "dangling-backslash"),
@@ -164,9 +169,15 @@ def test_first_escaping_fault_names_the_rule():
 
 
 @FAST
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1),
-                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)),
-                                               timezone(timedelta(hours=-8))])))
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+        ),
+    )
+)
 def test_instant_agrees_with_datetime(dt):
     inst = Instant.from_datetime(dt)
     assert inst.to_datetime() == dt

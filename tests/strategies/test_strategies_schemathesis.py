@@ -49,8 +49,13 @@ def test_generated_list_queries_carry_valid_filters():
     strategy = list_recordings().as_strategy()
     seen: dict[str, int] = dict.fromkeys(KINDS, 0)
 
-    @settings(max_examples=40, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=40,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def check(data):
         case = data.draw(strategy)
