@@ -253,7 +253,9 @@ def body_may_read_as_none(case: schemathesis.Case, sent: bytes | str | None) -> 
         return False
     if sent is None:
         return True
-    return (sent if isinstance(sent, str) else sent.decode("latin-1")).strip() == ""
+    if isinstance(sent, str):  # judged as the bytes that went on the wire, like a bytes body
+        sent = sent.encode("utf-8", "surrogateescape")
+    return sent.decode("latin-1").strip() == ""
 
 
 def negative_data_rejected(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
