@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import bench_emulator as bench
+import httpx
 
 PERIOD_US = 10_000  # a short period: a throttled server stalls for at most (1 - share) x 10 ms at a time
 AIM_LOW, AIM_HIGH = 0.8, 1.2
@@ -49,16 +50,14 @@ def _cgroup_dir() -> tuple[Path, str] | None:
     name = f"recqual-bench-{os.getpid()}"
     v2 = Path("/sys/fs/cgroup")
     if (v2 / "cgroup.controllers").exists() and "cpu" in (v2 / "cgroup.controllers").read_text().split():
-        candidates = [(v2 / name, "cpu.max")]
+        path, quota_file = v2 / name, "cpu.max"
     else:
-        candidates = [(Path("/sys/fs/cgroup/cpu") / name, "cpu.cfs_quota_us")]
-    for path, quota_file in candidates:
-        try:
-            path.mkdir()
-            return path, quota_file
-        except OSError:
-            continue
-    return None
+        path, quota_file = Path("/sys/fs/cgroup/cpu") / name, "cpu.cfs_quota_us"
+    try:
+        path.mkdir()
+    except OSError:
+        return None
+    return path, quota_file
 
 
 @contextmanager
@@ -99,7 +98,7 @@ def benchmark_rate(server: bench.Server, lines: list[str]) -> float:
 
     The emulator is reset first (a search leaves its own users and calls, and resets at its start too).
     """
-    reset = bench.httpx.post(server.url + "/_emulator/reset", timeout=30)
+    reset = httpx.post(server.url + "/_emulator/reset", timeout=30)
     if reset.status_code != 204:
         raise RuntimeError(f"reset answered {reset.status_code}")
     bench._place_calls(server, lines)
@@ -120,15 +119,6 @@ def capacity_search(url: str, out_dir: Path, args: argparse.Namespace, start_rat
     )  # fmt: skip
     summary = json.loads((out_dir / "summary.json").read_text())
     return summary["capacity"]
-
-
-def _breaking_cpu(capacity: dict) -> float | None:
-    cpus = [
-        s["generator_cpu"]
-        for s in capacity["steps"]
-        if s["rate"] == capacity["lowest_broken_rate"] and not s["held"] and s["generator_cpu"] is not None
-    ]
-    return max(cpus) if cpus else None
 
 
 def _parse_args() -> argparse.Namespace:
@@ -159,7 +149,7 @@ def main() -> None:
                 held = capacity["highest_rate"] or 0.0
                 ratio = held / reference
                 ratios.append(ratio)
-                cpu = _breaking_cpu(capacity)
+                cpu = capacity["generator_cpu_at_break"]
                 rows.append(
                     (
                         f"pair {pair}: capacity held (lowest broken), req/s",

@@ -183,7 +183,7 @@ class RateSearch:
         # is the wrong one to ask (a run at 97 % of a core was once reported as not generator-bound).
         breaking = [s for s in self.steps if s.rate == self.broken and not s.held and not s.partial]
         cpus = [s.generator_cpu for s in breaking if s.generator_cpu is not None]
-        generator_bound = bool(cpus) and max(cpus) >= GENERATOR_BUSY
+        cpu_at_break = max(cpus) if cpus else None
         return {
             "model": "open",
             "p99_limit_ms": self.limits.p99_ms,
@@ -191,7 +191,8 @@ class RateSearch:
             "lowest_broken_rate": self.broken,
             "first_503_rate": next((s.rate for s in self.steps if s.count_503), None),
             "stopped_because": self.stopped or "run time limit reached",
-            "generator_bound": generator_bound,
+            "generator_cpu_at_break": cpu_at_break,
+            "generator_bound": cpu_at_break is not None and cpu_at_break >= GENERATOR_BUSY,
             "steps": [step.as_dict() for step in self.steps],
         }
 

@@ -10,43 +10,35 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 
-from emu_support import LIVE, RECORDINGS
+from emu_support import LIVE, RECORDINGS, exchange
 
 from emulator.coalescing_transport import FLUSH_BYTES, CoalescingTransport
 
 AUTH = "Basic " + base64.b64encode(b"admin:admin").decode()
 
 
-def _request(path: str, *, close: bool = False, auth: bool = True) -> bytes:
-    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-    if auth:
-        head += f"Authorization: {AUTH}\r\n"
+def _request(path: str, *, close: bool = False) -> bytes:
+    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\n"
     if close:
         head += "Connection: close\r\n"
     return (head + "\r\n").encode()
 
 
-def _read_responses(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
-    """Read ``count`` Content-Length framed responses off ``sock``; (status, body) each."""
-    buf, out = b"", []
-    while len(out) < count:
-        while b"\r\n\r\n" not in buf:
-            chunk = sock.recv(65536)
-            assert chunk, f"connection closed after {len(out)} of {count} answers"
-            buf += chunk
-        head, _, buf = buf.partition(b"\r\n\r\n")
+def _split_responses(data: bytes) -> list[tuple[int, bytes, bytes]]:
+    """Cut everything a connection received into its Content-Length framed answers: (status, head,
+    body) each; a byte left over, or a body cut short, fails the test."""
+    out = []
+    while data:
+        head, sep, data = data.partition(b"\r\n\r\n")
+        assert sep, f"an unfinished head after {len(out)} answers: {head[:200]!r}"
         lines = head.split(b"\r\n")
         length = next(
             int(v) for k, _, v in (h.partition(b":") for h in lines[1:]) if k.lower() == b"content-length"
         )
-        while len(buf) < length:
-            chunk = sock.recv(65536)
-            assert chunk, "connection closed inside a body"
-            buf += chunk
-        out.append((int(lines[0].split()[1]), buf[:length]))
-        buf = buf[length:]
+        assert len(data) >= length, f"answer {len(out) + 1} has {len(data)} of its {length} body bytes"
+        out.append((int(lines[0].split()[1]), head, data[:length]))
+        data = data[length:]
     return out
 
 
@@ -56,28 +48,23 @@ def test_pipelined_requests_get_complete_answers_in_order(server, emu):
     assert started.status_code == 201
     rid = started.json()["id"].encode()
     paths = [LIVE, RECORDINGS + "?pageSize=1", "/no/such/path", LIVE + "/Mine"] * 10
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(b"".join(_request(p) for p in paths))
-        answers = _read_responses(sock, len(paths))
-    for path, (status, body) in zip(paths, answers, strict=True):
+    pipelined = [_request(p) for p in paths[:-1]] + [_request(paths[-1], close=True)]
+    data, _ = exchange(server.port, b"".join(pipelined))
+    answers = _split_responses(data)
+    assert len(answers) == len(paths)
+    for path, (status, _, body) in zip(paths, answers, strict=True):
         if path.startswith(LIVE):  # the list and /Mine (the call is the admin's): the one recording
             assert status == 200 and body.count(rid) == 1 and body.startswith(b"["), body
         elif path.startswith(RECORDINGS):
             assert status == 200 and b"totalCount" in body, body
-        elif path == "/no/such/path":
-            assert status == 404, body
         else:
-            raise AssertionError(path)
+            assert status == 404, body
 
 
 def test_an_answer_before_connection_close_arrives_whole(server, emu):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(_request(RECORDINGS + "?pageSize=1", close=True))
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200") and b"connection: close" in head.lower()
+    data, _ = exchange(server.port, _request(RECORDINGS + "?pageSize=1", close=True))
+    [(status, head, body)] = _split_responses(data)
+    assert status == 200 and b"connection: close" in head.lower()
     assert b"totalCount" in body and body.rstrip().endswith(b"}")
 
 

@@ -88,8 +88,9 @@ def test_generator_bound_is_judged_at_the_lowest_broken_rate() -> None:
     first_break = next(step for step in report["steps"] if not step["held"])
     assert first_break["rate"] == 640 and first_break["generator_cpu"] == 40.0
     assert report["lowest_broken_rate"] < 640 and report["generator_bound"] is True
+    assert report["generator_cpu_at_break"] == 97.0
     quiet = _search(limit, plan)  # no CPU figures at all: never generator-bound
-    assert quiet.report()["generator_bound"] is False
+    assert quiet.report()["generator_bound"] is False and quiet.report()["generator_cpu_at_break"] is None
 
 
 def test_a_ceiling_ends_the_search_where_it_holds() -> None:
