@@ -13,6 +13,8 @@ library's way, so a page passes or fails exactly as it did before.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 
@@ -22,6 +24,15 @@ class _Page(msgspec.Struct):
 
 
 _PAGE = msgspec.json.Decoder(_Page)
+
+
+def is_page(body: Any) -> bool:
+    """The shape the reads check asks of a parsed page: an integer ``totalCount``, a ``recordings`` array."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("totalCount"), int)
+        and isinstance(body.get("recordings"), list)
+    )
 
 
 def quick_page_length(content: bytes | None) -> int | None:

@@ -43,7 +43,7 @@ from locust.exception import StopUser
 from locust.stats import RequestStats, StatsError
 
 from load import tls
-from load.answer_json import quick_page_length
+from load.answer_json import is_page, quick_page_length
 from load.locustlib import hooks  # noqa: F401  (registers the run's event listeners)
 from load.locustlib.options import Knobs
 from load.locustlib.pacing import Schedule
@@ -91,11 +91,7 @@ def json_array(resp) -> list:
 def recording_page(resp) -> dict:
     """200 of listRecordings: ``{"totalCount": int, "recordings": [...]}``."""
     body = json_body(resp)
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("totalCount"), int)
-        or not isinstance(body.get("recordings"), list)
-    ):
+    if not is_page(body):
         raise Invalid("body lacks totalCount/recordings")
     return body
 

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from load import slo, summary, tls
-from load.answer_json import quick_page_length
+from load.answer_json import is_page, quick_page_length
 from load.lines import Line, lab_lines, partition
 from load.redaction import REDACTED, Redactor, run_secrets
 from load.runner import REPO_ROOT, UsageError, build_commands, parse_run_time, sweep_run_dir
@@ -291,13 +291,7 @@ def _stdlib_page_length(body: bytes) -> int | None:
         page = json.loads(body)
     except ValueError:
         return None
-    if (
-        not isinstance(page, dict)
-        or not isinstance(page.get("totalCount"), int)
-        or not isinstance(page.get("recordings"), list)
-    ):
-        return None
-    return len(page["recordings"])
+    return len(page["recordings"]) if is_page(page) else None
 
 
 PAGES = [
@@ -321,7 +315,6 @@ PAGES = [
 def test_the_quick_page_reading_never_disagrees_with_the_standard_library(body):
     quick = quick_page_length(body)
     assert quick is None or quick == _stdlib_page_length(body)
-    assert (quick if quick is not None else _stdlib_page_length(body)) == _stdlib_page_length(body)
 
 
 def test_the_quick_page_reading_reads_a_well_formed_page():
